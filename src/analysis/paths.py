@@ -1,0 +1,23 @@
+"""Every path the project uses, built from the repository root.
+
+Nothing here depends on the current working directory, so scripts, notebooks
+and tests behave the same from anywhere.
+"""
+
+from pathlib import Path
+
+PACKAGE = Path(__file__).resolve().parent
+ROOT = PACKAGE.parents[1]
+
+DATA = ROOT / "data"
+RAW = DATA / "raw"
+PROCESSED = DATA / "processed"
+REPORTS = ROOT / "reports"
+NOTEBOOKS = ROOT / "notebooks"
+
+INSTRUMENTS = PACKAGE / "instruments"
+CLEANING_RULES = INSTRUMENTS / "cleaning.yaml"
+
+MANIFEST_NAME = "manifest.csv"
+# A corpus folder may carry its own cleaning profiles beside its manifest.
+CORPUS_RULES_NAME = "cleaning.yaml"
