@@ -1,0 +1,222 @@
+"""The ``analysis`` command line.
+
+Bad input ends the run with exit status 2 and a message naming the file, the
+line or field, and the fix; nothing is written in that case.
+"""
+
+import argparse
+import csv
+import io
+import shutil
+import sys
+from pathlib import Path
+
+from . import __version__, paths
+from .errors import InputError
+from .fileio import sha256_file, write_bytes_atomic
+from .manifest import (COLUMNS, DOC_ID_RE, METADATA, check_metadata, read_manifest)
+
+
+def main(argv=None) -> int:
+    parser = _parser()
+    args = parser.parse_args(argv)
+    if not getattr(args, "func", None):
+        parser.print_help()
+        return 0
+    try:
+        return args.func(args) or 0
+    except InputError as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 2
+
+
+def _parser():
+    p = argparse.ArgumentParser(prog="analysis", description=(
+        "Read, check, clean and segment a corpus of articles on China's #MeToo movement."))
+    p.add_argument("--version", action="version", version=f"analysis {__version__}")
+    sub = p.add_subparsers(metavar="COMMAND")
+
+    def corpus_opts(sp, out=True):
+        sp.add_argument("--corpus", type=Path, default=paths.RAW,
+                        help="corpus folder with manifest.csv (default: data/raw)")
+        if out:
+            sp.add_argument("--out", type=Path, default=paths.PROCESSED,
+                            help="output folder (default: data/processed)")
+
+    b = sub.add_parser("build", help="run the corpus pipeline: read, check, clean, segment")
+    corpus_opts(b)
+    b.add_argument("--rules", type=Path, default=None,
+                   help="cleaning rules (default: the packaged instruments/cleaning.yaml)")
+    b.add_argument("--jobs", type=int, default=None,
+                   help="worker processes (default: up to 2; used for corpora over 256 rows)")
+    b.add_argument("--force", action="store_true", help="rebuild even when nothing changed")
+    b.set_defaults(func=_build)
+
+    r = sub.add_parser("report", help="build everything the report needs")
+    corpus_opts(r)
+    r.set_defaults(func=_report, rules=None, jobs=None, force=False)
+
+    a = sub.add_parser("add", help="copy an article into the corpus and record it")
+    a.add_argument("file", type=Path, help="the article file (.txt, .html, .jsonl or .csv)")
+    corpus_opts(a, out=False)
+    a.add_argument("--doc-id", help="id for the article (default: NNN_<first 16 hex of sha256>)")
+    for key in METADATA:
+        a.add_argument(f"--{key.replace('_', '-')}", dest=key, default="",
+                       help=_META_HELP.get(key))
+    a.set_defaults(func=_add)
+
+    c = sub.add_parser("checksums", help="record missing sha256 values in the manifest")
+    corpus_opts(c, out=False)
+    c.set_defaults(func=_checksums)
+
+    s = sub.add_parser("synth", help="write a synthetic corpus for benchmarks (never research)")
+    s.add_argument("--out", type=Path, required=True, help="folder to create")
+    s.add_argument("--n", type=int, default=100_000, help="number of articles")
+    s.add_argument("--seed", type=int, default=0)
+    s.add_argument("--format", choices=("txt", "jsonl"), default="txt")
+    s.set_defaults(func=_synth)
+    return p
+
+
+_META_HELP = {
+    "published": "YYYY, YYYY-MM or YYYY-MM-DD",
+    "date_basis": "stated, address or inferred",
+    "language": "language tag, e.g. en or zh",
+}
+
+
+def _build(args):
+    from .pipeline import build
+
+    def progress(done, total):
+        if total >= 2000:
+            print(f"  {done:,}/{total:,} articles", file=sys.stderr, flush=True)
+
+    res = build(args.corpus, args.out, args.rules, args.jobs, args.force, progress)
+    for w in res.warnings:
+        print(f"warning: {w}", file=sys.stderr)
+    if res.up_to_date:
+        print(f"{_show(res.out_dir)} is up to date: inputs, rules, code and packages are "
+              "unchanged; nothing was written.")
+        return 0
+    c = res.counts
+    print(f"Read {c['manifest_rows']} manifest row(s) from {_show(args.corpus)}: "
+          f"{c['documents']} document(s), {c['quarantined']} set aside"
+          + (f" ({', '.join(f'{k}: {v}' for k, v in c['quarantine_reasons'].items())})"
+             if c["quarantined"] else "") + ".")
+    print("Line roles: " + ", ".join(f"{k} {v}" for k, v in c["line_roles"].items()) + ".")
+    if res.written:
+        print(f"Wrote {', '.join(res.written)} in {_show(res.out_dir)}"
+              + (f"; unchanged: {', '.join(res.unchanged)}." if res.unchanged else "."))
+    else:
+        print(f"All outputs in {_show(res.out_dir)} were already identical; nothing rewritten.")
+    if c["quarantined"]:
+        print(f"See {_show(res.out_dir / 'quarantine.parquet')} for what was set aside and why.")
+    return 0
+
+
+def _report(args):
+    _build(args)
+    print("The notebooks and reports/index.html are not built yet (a later issue); "
+          "the processed tables above are what the report will read.")
+    return 0
+
+
+def _show(p: Path) -> str:
+    """A path as the user would type it: relative to the working directory when inside it."""
+    try:
+        return str(Path(p).resolve().relative_to(Path.cwd()))
+    except ValueError:
+        return str(p)
+
+
+def _add(args):
+    src = args.file
+    corpus = args.corpus
+    if not src.is_file():
+        raise InputError(f"{src}: no such file; give the path of the article to add.")
+    manifest = corpus / "manifest.csv"
+    entries = read_manifest(corpus) if manifest.exists() else []
+    sha = sha256_file(src)
+    meta = {k: getattr(args, k).strip() for k in METADATA}
+    problems = [f"--{f.replace('_', '-')}: {m}." for f, m in check_metadata(meta)]
+    for e in entries:
+        if (e.sha256 or sha256_file(corpus / e.file)) == sha:
+            problems.append(f"{src}: the corpus already holds this article as {e.doc_id!r} "
+                            f"({e.file}, manifest line {e.line}); nothing added.")
+    doc_id = args.doc_id or f"{len(entries):03d}_{sha[:16]}"
+    if not DOC_ID_RE.fullmatch(doc_id):
+        problems.append(f"--doc-id: {doc_id!r} is not a valid id; use letters, digits, '_', "
+                        "'.' or '-', starting with a letter or digit.")
+    if any(e.doc_id == doc_id for e in entries):
+        problems.append(f"--doc-id: {doc_id!r} is already in {manifest}; choose another id.")
+    inside = src.resolve().parent == corpus.resolve()
+    name = src.name if inside else f"{doc_id}{src.suffix.lower()}"
+    dest = corpus / name
+    if not inside and dest.exists():
+        problems.append(f"{dest} already exists; choose another --doc-id.")
+    if problems:
+        raise InputError(problems)
+    corpus.mkdir(parents=True, exist_ok=True)
+    if not inside:
+        tmp = dest.with_name(f".{dest.name}.tmp")
+        shutil.copyfile(src, tmp)
+        tmp.replace(dest)
+    row = {"doc_id": doc_id, "file": name, "sha256": sha, **meta}
+    _append_manifest(manifest, row)
+    print(f"Added {src} as {doc_id!r} ({dest}, sha256 {sha[:12]}...).")
+    return 0
+
+
+def _read_rows(manifest: Path):
+    text = manifest.read_bytes().decode("utf-8-sig") if manifest.exists() else ""
+    rows = list(csv.reader(io.StringIO(text, newline="")))
+    header = [h.strip() for h in rows[0]] if rows else ["doc_id", "file", "sha256"]
+    body = [r for r in rows[1:] if any(c.strip() for c in r)]
+    return header, [dict(zip(header, r)) for r in body]
+
+
+def _write_rows(manifest: Path, header, rows):
+    out = io.StringIO()
+    w = csv.writer(out, lineterminator="\n")
+    w.writerow(header)
+    for r in rows:
+        w.writerow([r.get(h, "") for h in header])
+    write_bytes_atomic(manifest, out.getvalue().encode("utf-8"))
+
+
+def _append_manifest(manifest: Path, row: dict):
+    """Append a row, widening the header with any column the row fills."""
+    header, rows = _read_rows(manifest)
+    header += [c for c in COLUMNS if row.get(c) and c not in header]
+    _write_rows(manifest, header, rows + [row])
+
+
+def _checksums(args):
+    entries = read_manifest(args.corpus)
+    manifest = args.corpus / "manifest.csv"
+    header, rows = _read_rows(manifest)
+    if "sha256" not in header:
+        header.append("sha256")
+    filled = 0
+    for e, r in zip(entries, rows):
+        if not r.get("sha256"):
+            r["sha256"] = sha256_file(args.corpus / e.file)
+            filled += 1
+    if filled:
+        _write_rows(manifest, header, rows)
+    print(f"Recorded {filled} checksum(s) in {manifest}; existing ones were left as they were.")
+    return 0
+
+
+def _synth(args):
+    from .synthetic import write_corpus
+
+    info = write_corpus(args.out, args.n, args.seed, args.format)
+    print(f"Wrote {info['articles']:,} synthetic articles ({info['bytes'] / 1e6:.1f} MB) "
+          f"to {args.out}.")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
