@@ -1,0 +1,144 @@
+"""Reading: exact decoding, the input formats, and what is set aside (never
+silently dropped)."""
+
+import codecs
+
+from conftest import ARTICLE, run_cli, table, write_corpus
+
+
+def _build(corpus, out):
+    proc = run_cli("build", "--corpus", corpus, "--out", out, check=0)
+    return proc.stdout + proc.stderr
+
+
+def test_utf8_bom_is_removed_and_recorded_and_offsets_skip_it(tmp_path):
+    corpus = write_corpus(tmp_path / "c", {"a.txt": codecs.BOM_UTF8 + ARTICLE.encode()})
+    _build(corpus, tmp_path / "o")
+    docs, lines = table(tmp_path / "o", "documents"), table(tmp_path / "o", "lines")
+    assert docs.loc[0, "encoding"] == "utf-8-sig"
+    assert docs.loc[0, "title"] == "A Headline Without a Full Stop"
+    assert lines.loc[0, "start"] == 0 and lines.loc[0, "text"].startswith("A Headline")
+
+
+def test_gb18030_chinese_text_is_detected_and_decoded_exactly(tmp_path):
+    text = ("北京法院驳回了诉讼。原告表示将提起上诉，并称自己受到了不公正的指控。\n\n"
+            "支持者在网上发起声援活动，但相关帖子很快被删除。警方称没有发现证据。\n")
+    corpus = write_corpus(tmp_path / "c", {"zh.txt": text.encode("gb18030")},
+                          {"zh.txt": {"language": "zh"}})
+    _build(corpus, tmp_path / "o")
+    docs = table(tmp_path / "o", "documents")
+    assert docs.loc[0, "encoding"] == "gb18030"
+    assert docs.loc[0, "body"] == text.strip().replace("\n\n", "\n\n")
+    sents = table(tmp_path / "o", "segments").query("unit == 'sentence'")
+    assert list(sents.text[:2]) == ["北京法院驳回了诉讼。", "原告表示将提起上诉，并称自己受到了不公正的指控。"]
+
+
+def test_declared_encoding_in_the_manifest_is_used(tmp_path):
+    text = "Zürich court: the café owner’s appeal failed.\n"
+    corpus = write_corpus(tmp_path / "c", {"a.txt": text.encode("cp1252")},
+                          {"a.txt": {"encoding": "cp1252"}})
+    _build(corpus, tmp_path / "o")
+    docs = table(tmp_path / "o", "documents")
+    assert docs.loc[0, "encoding"] == "cp1252"
+    assert docs.loc[0, "body"] == "Zürich court: the café owner's appeal failed."
+
+
+def test_empty_undecodable_and_duplicate_articles_are_set_aside_with_reasons(tmp_path):
+    corpus = write_corpus(tmp_path / "c", {
+        "a.txt": ARTICLE.encode(),
+        "empty.txt": b"  \n\n",
+        "binary.txt": bytes(range(256)) * 4,
+        "copy.txt": ARTICLE.encode(),
+    })
+    out = _build(corpus, tmp_path / "o")
+    assert "1 document(s), 3 set aside (duplicate: 1, empty: 1, undecodable: 1)" in out
+    q = table(tmp_path / "o", "quarantine").set_index("doc_id")
+    assert q.loc["empty", "reason"] == "empty"
+    assert "empty.txt: the file is empty" in q.loc["empty", "detail"]
+    assert q.loc["binary", "reason"] == "undecodable"
+    assert "binary.txt" in q.loc["binary", "detail"]
+    assert q.loc["copy", "reason"] == "duplicate"
+    assert "exact duplicate of 'a'" in q.loc["copy", "detail"]
+    assert list(table(tmp_path / "o", "documents").doc_id) == ["a"]
+
+
+def test_files_missing_from_the_manifest_are_listed_not_read(seed_corpus, tmp_path):
+    (seed_corpus / "stray.txt").write_text("An article nobody registered.\n")
+    (seed_corpus / "sub").mkdir()
+    (seed_corpus / "sub" / "other.html").write_text("<p>x</p>")
+    out = _build(seed_corpus, tmp_path / "o")
+    assert "3 document(s), 2 set aside (unlisted: 2)" in out
+    q = table(tmp_path / "o", "quarantine")
+    assert sorted(q.file) == ["stray.txt", "sub/other.html"]
+    assert all("not in manifest.csv" in d and "analysis add" in d for d in q.detail)
+
+
+def test_jsonl_collection_records_become_documents_and_bad_records_are_kept_aside(tmp_path):
+    data = ("\n".join([
+        '{"id": "r1", "text": "First record. It has two sentences.", "outlet": "Outlet A",'
+        ' "published": "2021-09"}',
+        '{"text": "A record without an id."}',
+        "{not json",
+        '{"id": "r3", "body": "no text field"}',
+        '{"id": "r4", "text": "Bad date.", "published": "September 2021"}',
+        '{"id": "r1", "text": "Repeats the id r1."}',
+    ]) + "\n").encode()
+    corpus = write_corpus(tmp_path / "c", {"col.jsonl": data})
+    _build(corpus, tmp_path / "o")
+    docs = table(tmp_path / "o", "documents").set_index("doc_id")
+    assert list(docs.index) == ["col.r1", "col.000002"]
+    assert docs.loc["col.r1", "outlet"] == "Outlet A"
+    assert docs.loc["col.r1", "published"] == "2021-09"
+    assert docs.loc["col.r1", "record"] == 1 and docs.loc["col.r1", "format"] == "jsonl"
+    q = table(tmp_path / "o", "quarantine").sort_values("record")
+    assert list(q.record) == [3, 4, 5, 6]
+    details = list(q.detail)
+    assert "col.jsonl, line 3: not valid JSON" in details[0]
+    assert "line 4, field 'text': missing or not a string" in details[1]
+    assert "line 5, field 'published': 'September 2021' is not a date" in details[2]
+    assert "line 6: record id 'r1' repeats the record on line 1" in details[3]
+
+
+def test_csv_collection_with_quoted_multiline_text(tmp_path):
+    data = ('id,outlet,text\n'
+            'x1,Outlet B,"Line one of the article.\n\nA second paragraph, with a comma."\n'
+            'x2,Outlet B,""\n').encode()
+    corpus = write_corpus(tmp_path / "c", {"col.csv": data})
+    _build(corpus, tmp_path / "o")
+    docs = table(tmp_path / "o", "documents")
+    assert list(docs.doc_id) == ["col.x1"]
+    assert docs.loc[0, "n_paragraphs"] == 2 and docs.loc[0, "record"] == 2
+    q = table(tmp_path / "o", "quarantine")
+    assert list(q.reason) == ["empty"] and q.loc[0, "record"] == 5
+
+
+def test_html_page_keeps_the_article_and_audits_what_the_extractor_discarded(tmp_path):
+    paragraphs = [f"Paragraph {i} of the report says the court heard the case and the accuser "
+                  f"spoke to reporters outside for the {i}th time this year." for i in range(1, 6)]
+    html = ("<html><head><title>Court hears case</title><script>var x = 1;</script></head><body>"
+            "<nav><ul><li><a href='/'>Home</a></li><li><a href='/world'>World</a></li></ul></nav>"
+            "<article><h1>Court hears case</h1>"
+            + "".join(f"<p>{p}</p>" for p in paragraphs)
+            + "</article><footer><p>Copyright Example News. All rights reserved.</p></footer>"
+            "</body></html>")
+    corpus = write_corpus(tmp_path / "c", {"page.html": html.encode()})
+    _build(corpus, tmp_path / "o")
+    lines = table(tmp_path / "o", "lines")
+    body = list(lines.query("role == 'body'").text)
+    assert body == paragraphs
+    discarded = lines.query("rule == 'extractor_discarded'").text.tolist()
+    assert "Home" in discarded and "World" in discarded
+    assert "Copyright Example News. All rights reserved." in discarded
+    assert "var x" not in " ".join(lines.text)
+    docs = table(tmp_path / "o", "documents")
+    assert docs.loc[0, "format"] == "html" and docs.loc[0, "title"] == "Court hears case"
+
+
+def test_an_article_with_no_body_is_set_aside_but_its_lines_are_audited(tmp_path):
+    corpus = write_corpus(tmp_path / "c", {
+        "a.txt": ARTICLE.encode(), "menu.txt": "Subscribe to our newsletter\n\n• Home\n".encode()})
+    out = _build(corpus, tmp_path / "o")
+    assert "no_body: 1" in out
+    q = table(tmp_path / "o", "quarantine")
+    assert list(q.reason) == ["no_body"] and "add a cleaning profile" in q.loc[0, "detail"]
+    assert set(table(tmp_path / "o", "lines").doc_id) == {"a", "menu"}
