@@ -134,3 +134,11 @@ def test_checksums_fills_only_missing_values(tmp_path):
     assert rows[1]["sha256"] == hashlib.sha256(b"Body.\n").hexdigest()
     proc = run_cli("build", "--corpus", corpus, "--out", tmp_path / "o", check=0)
     assert "no sha256" not in proc.stderr
+
+
+def test_synthetic_articles_are_never_written_into_a_research_corpus(seed_corpus):
+    before = sorted(p.name for p in seed_corpus.iterdir())
+    proc = run_cli("synth", "--out", seed_corpus, "--n", 3)
+    assert proc.returncode == 2
+    assert "synthetic articles never go into a research corpus" in proc.stderr
+    assert sorted(p.name for p in seed_corpus.iterdir()) == before

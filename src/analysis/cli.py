@@ -88,9 +88,13 @@ _META_HELP = {
 def _build(args):
     from .pipeline import build
 
+    shown = [0]
+
     def progress(done, total):
-        if total >= 2000:
-            print(f"  {done:,}/{total:,} articles", file=sys.stderr, flush=True)
+        # large corpora only, and at most every 5%
+        if total >= 2000 and (done - shown[0] >= total / 20 or done == total):
+            shown[0] = done
+            print(f"  {done:,}/{total:,} manifest rows", file=sys.stderr, flush=True)
 
     res = build(args.corpus, args.out, args.rules, args.jobs, args.force, progress)
     for w in res.warnings:
@@ -212,6 +216,11 @@ def _checksums(args):
 def _synth(args):
     from .synthetic import write_corpus
 
+    out = args.out.resolve()
+    if out == paths.RAW or paths.RAW in out.parents or (out / "manifest.csv").exists():
+        raise InputError(f"{args.out}: synthetic articles never go into a research corpus "
+                         "(data/raw, or a folder that has a manifest.csv); choose a new folder, "
+                         "e.g. build/synthetic.")
     info = write_corpus(args.out, args.n, args.seed, args.format)
     print(f"Wrote {info['articles']:,} synthetic articles ({info['bytes'] / 1e6:.1f} MB) "
           f"to {args.out}.")
