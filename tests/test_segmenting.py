@@ -39,23 +39,26 @@ def test_sentence_boundaries(text, expected):
     assert sentences(text) == expected
 
 
+def _paragraphs(text):
+    lines, mode = classify(text, RULES)
+    cols = segment(text, lines, mode, RULES)
+    return [(t, a, b) for u, t, a, b in zip(cols["unit"], cols["text"], cols["start"], cols["end"])
+            if u == "paragraph"]
+
+
 def test_hard_wrapped_paragraphs_are_joined_and_offsets_span_the_lines():
     text = ("A Title\n\nThe first paragraph is wrapped\nacross two lines. It ends here.\n\n"
             "Second paragraph.\n")
-    lines, mode = classify(text, RULES)
-    segs, texts = segment(text, lines, mode, RULES)
-    paras = [(s, t) for s, t in zip(segs, texts) if s.unit == "paragraph"]
-    assert [t for _, t in paras] == [
+    paras = _paragraphs(text)
+    assert [t for t, _, _ in paras] == [
         "The first paragraph is wrapped across two lines. It ends here.", "Second paragraph."]
-    first = paras[0][0]
-    assert text[first.start:first.end] == "The first paragraph is wrapped\nacross two lines. It ends here."
+    _, a, b = paras[0]
+    assert text[a:b] == "The first paragraph is wrapped\nacross two lines. It ends here."
 
 
 def test_lines_without_blank_separators_are_paragraphs_each():
     text = "A Title\nFirst paragraph here.\nSecond paragraph here.\n"
-    lines, mode = classify(text, RULES)
-    segs, texts = segment(text, lines, mode, RULES)
-    assert [t for s, t in zip(segs, texts) if s.unit == "paragraph"] == [
+    assert [t for t, _, _ in _paragraphs(text)] == [
         "First paragraph here.", "Second paragraph here."]
 
 

@@ -163,8 +163,9 @@ def _rules(problems, path, where, items, prefix=""):
             problems.append(f"{here}: section '{section}' is not one of {', '.join(ROLES)}.")
         pattern = item.get("pattern")
         if pattern:
-            try:
-                compiled = re.compile(pattern)
+            try:  # compiled as it will run: inside the alternation, with its flags
+                compiled = re.compile(_scoped(Rule("", "", str(pattern),
+                                                   case_sensitive=bool(item.get("case_sensitive")))))
             except re.error as e:
                 problems.append(f"{here}: pattern does not compile ({e}); fix the regular "
                                 "expression.")
@@ -175,8 +176,8 @@ def _rules(problems, path, where, items, prefix=""):
             problems.append(f"{here}: the id is used twice here; rule ids must be unique "
                             "within a profile, rename one.")
         elif all(item.get(k) for k in ("id", "role", "pattern")):
-            out.append(Rule(id=f"{prefix}{item['id']}", role=role, pattern=str(pattern), section=section,
-                            after_title=bool(item.get("after_title")),
+            out.append(Rule(id=f"{prefix}{item['id']}", role=role, pattern=str(pattern),
+                            section=section, after_title=bool(item.get("after_title")),
                             case_sensitive=bool(item.get("case_sensitive"))))
     return out
 
@@ -236,9 +237,12 @@ class _Compiled:
             return None
         # One group per rule, in priority order; scoped flags keep each rule's
         # case sensitivity. fullmatch tries the alternatives in order.
-        return re.compile("|".join(
-            f"(?P<{g}>(?{'' if r.case_sensitive else 'i'}:{r.pattern}))" if not r.case_sensitive
-            else f"(?P<{g}>(?:{r.pattern}))" for g, r in pairs))
+        return re.compile("|".join(f"(?P<{g}>{_scoped(r)})" for g, r in pairs))
+
+
+def _scoped(rule: Rule) -> str:
+    """The rule's pattern as a group with its own case sensitivity."""
+    return f"(?{'' if rule.case_sensitive else 'i'}:{rule.pattern})"
 
 
 _compiled_cache: dict = {}
@@ -260,7 +264,7 @@ def _ends_like_sentence(s: str) -> bool:
     return s.rstrip(_CLOSERS)[-1:] in _SENTENCE_END
 
 
-@dataclass
+@dataclass(slots=True)
 class Line:
     line_no: int
     role: str

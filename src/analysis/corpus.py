@@ -129,8 +129,8 @@ def _check_text(text: str) -> str:
     return text
 
 
-def read_entry(entry: Entry, corpus_dir: Path) -> tuple[list[Article], list[Quarantined], list[str]]:
-    """Read one manifest row: (articles, quarantined, refusals).
+def read_entry(entry: Entry, corpus_dir: Path):
+    """Read one manifest row: (articles, quarantined, refusals, sha256 of the file).
 
     Refusals are problems that must stop the run (a checksum mismatch).
     """
@@ -142,7 +142,7 @@ def read_entry(entry: Entry, corpus_dir: Path) -> tuple[list[Article], list[Quar
             f"{path}: checksum mismatch: manifest.csv line {entry.line} records sha256 "
             f"{entry.sha256} but the file's is {sha}. Raw data must stay as collected: restore "
             "the original file; if this is a new version on purpose, add it as a new article "
-            "(`analysis add`) and remove the old row."]
+            "(`analysis add`) and remove the old row."], sha
     fmt = FORMATS.get(path.suffix.lower())
 
     def quarantine(reason, detail, record=None, doc_id=entry.doc_id):
@@ -151,21 +151,21 @@ def read_entry(entry: Entry, corpus_dir: Path) -> tuple[list[Article], list[Quar
     if fmt is None:
         return [], [quarantine(UNSUPPORTED, (
             f"{path}: unsupported file type {path.suffix!r}; supported are "
-            f"{', '.join(sorted(FORMATS))}. Convert it, or remove its manifest row."))], []
+            f"{', '.join(sorted(FORMATS))}. Convert it, or remove its manifest row."))], [], sha
     if not data.strip():
         return [], [quarantine(EMPTY, f"{path}: the file is empty; restore its content "
-                                      "or remove its manifest row.")], []
+                                      "or remove its manifest row.")], [], sha
     try:
         text, encoding = decode(data, entry.encoding)
     except DecodeProblem as e:
-        return [], [quarantine(UNDECODABLE, f"{path}: {e}.")], []
+        return [], [quarantine(UNDECODABLE, f"{path}: {e}.")], [], sha
 
     base = dict(doc_id=entry.doc_id, file=entry.file, format=fmt, encoding=encoding,
                 sha256=sha, meta=dict(entry.meta))
     if fmt == "txt":
-        return [Article(text=text, **base)], [], []
+        return [Article(text=text, **base)], [], [], sha
     if fmt == "html":
-        return [_html_article(text, base)], [], []
+        return [_html_article(text, base)], [], [], sha
     records = _jsonl_records if fmt == "jsonl" else _csv_records
     articles, quarantined = [], []
     seen = {}
@@ -209,7 +209,7 @@ def read_entry(entry: Entry, corpus_dir: Path) -> tuple[list[Article], list[Quar
             continue
         articles.append(Article(**{**base, "doc_id": doc_id, "meta": meta},
                                 text=text_value, record=line))
-    return articles, quarantined, []
+    return articles, quarantined, [], sha
 
 
 def _jsonl_records(text):
@@ -327,19 +327,17 @@ def _html_article(html: str, base: dict) -> Article:
                    title=normalize(title) if title else None, **base)
 
 
-def unlisted_files(corpus_dir: Path, entries: list[Entry]) -> list[Quarantined]:
-    """Files in the corpus folder that no manifest row names (hidden files, the
-    manifest, READMEs and the corpus's cleaning rules excepted)."""
-    corpus_dir = Path(corpus_dir)
+def unlisted_files(corpus_dir: Path, entries: list[Entry], present: set) -> list[Quarantined]:
+    """Files in the corpus folder (``present``, from list_files) that no manifest
+    row names; hidden files, the manifest, READMEs and the corpus's cleaning
+    rules excepted."""
     listed = {e.file for e in entries}
-    ignored = {"manifest.csv", "cleaning.yaml"}
     out = []
-    for p in sorted(corpus_dir.rglob("*")):
-        rel = p.relative_to(corpus_dir).as_posix()
-        if (not p.is_file() or rel in listed or rel in ignored
-                or any(part.startswith(".") for part in p.relative_to(corpus_dir).parts)
-                or p.name.lower().startswith("readme")):
+    for rel in sorted(present - listed - {"manifest.csv", "cleaning.yaml"}):
+        parts = rel.split("/")
+        if any(part.startswith(".") for part in parts) or parts[-1].lower().startswith("readme"):
             continue
+        p = Path(corpus_dir) / rel
         out.append(Quarantined(None, rel, UNLISTED, (
             f"{p}: in the corpus folder but not in manifest.csv, so it was not read; "
             f"add it with `analysis add {p} --corpus {corpus_dir}`, or move it out.")))

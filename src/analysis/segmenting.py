@@ -6,31 +6,48 @@ breaks and non-breaking spaces), so offsets never need mapping back; only the
 """
 
 import re
-from dataclasses import dataclass
 
 from .cleaning import Line, Rules, normalize
 
-# A candidate sentence end: terminal punctuation, closing quotes or brackets,
-# white space, then something that can open a sentence. Chinese full-width
-# terminal punctuation needs no white space after it.
-_CANDIDATE = re.compile(
-    r"(?P<punct>[.!?…]+)(?P<close>[\"'”’»)\]]*)(?P<space>\s+)"
-    r"(?=[\"'“‘«(\[#]?[A-Z0-9\u00C0-\u024F\u3400-\u9fff])"
-    r"|(?P<cjk>[。！？]+)(?P<cjkclose>[”’」』）]*)\s*(?=\S)")
-_INITIALS = re.compile(r"(?:[A-Za-z]\.)+[A-Za-z]?")
-_DIGIT_AFTER = re.compile(r"[\"'“‘(\[]?\d")
 # A list marker opening a paragraph ("1.", "(a)") is not a sentence of its own.
-_ENUMERATOR = re.compile(r"\(?(?:\d{1,3}|[A-Za-z])[.)]")
+_ENUMERATOR = re.compile(r"\(?(?:\d{1,3}|[A-Za-z])[.)]")  # matched on a trimmed span
+_boundary_cache: dict = {}
 
 
-@dataclass
-class Segment:
-    segment_id: str
-    unit: str  # paragraph | sentence
-    role: str  # body | comment
-    parent_id: str | None
-    start: int
-    end: int
+def _boundaries(rules: Rules) -> re.Pattern:
+    """The sentence-end pattern for a rule set, compiled once.
+
+    A candidate end is terminal punctuation, closing quotes or brackets, white
+    space, then something that can open a sentence; Chinese full-width
+    punctuation needs no white space. Lookbehinds rule out the full stops that
+    end no sentence: after an abbreviation (by word length, as lookbehinds
+    need a fixed width), after a number abbreviation when a number follows
+    ("No. 1", "Sept. 14"), after an initial ("J. Smith") or inside initials
+    ("U.S.", "e.g."). Group 1 closes a Latin sentence end, group 2 a Chinese one.
+    """
+    pattern = _boundary_cache.get(rules.fingerprint)
+    if pattern is None:
+        # The pattern starts with the punctuation itself, so the regex engine
+        # scans for it at C speed; the guards look back from the full stop.
+        guards = []
+        for words in _by_length(rules.abbreviations):
+            guards.append(rf"(?<!\b(?i:{'|'.join(map(re.escape, words))})\.)")
+        for words in _by_length(rules.abbreviations_before_number):
+            guards.append(rf"(?!(?<=\b(?i:{'|'.join(map(re.escape, words))})\.)"
+                          r"\s+[\"'“‘(\[]?\d)")
+        guards += [r"(?<!\b[A-Z]\.)", r"(?<!\.[A-Za-z]\.)"]
+        pattern = _boundary_cache[rules.fingerprint] = re.compile(
+            r"[.!?…]" + "".join(guards) + r"[.!?…]*([\"'”’»)\]]*)\s+"
+            r"(?=[\"'“‘«(\[#]?[A-Z0-9\u00C0-\u024F\u3400-\u9fff])"
+            r"|[。！？]+([”’」』）]*)\s*(?=\S)")
+    return pattern
+
+
+def _by_length(words):
+    groups = {}
+    for w in sorted(words):
+        groups.setdefault(len(w), []).append(w)
+    return [groups[k] for k in sorted(groups)]
 
 
 def paragraphs(lines: list[Line], mode: str):
@@ -79,37 +96,19 @@ def sentence_spans(text: str, start: int, end: int, rules: Rules):
     written without a space ("Ms.Qian"), numbers ("$6,960", "3.5"), closing
     quotes after the full stop, and Chinese full-width punctuation.
     """
+    # Spans need no trimming of their own: a cut falls after punctuation and the
+    # next sentence starts after the white space that the candidate consumed.
+    s, end = _trim(text, start, end)
     spans = []
-    s = start
-    for m in _CANDIDATE.finditer(text, start, end):
-        if m.group("cjk") is None and not _is_boundary(text, m, rules):
-            continue
-        if m.end("close") - s <= 8 and _ENUMERATOR.fullmatch(text[s:m.end("close")].strip()):
-            continue
-        cut = m.end("close") if m.group("cjk") is None else m.end("cjkclose")
+    for m in _boundaries(rules).finditer(text, s, end):
+        cut = m.end(1) if m.start(1) >= 0 else m.end(2)
+        if cut - s <= 8 and _ENUMERATOR.fullmatch(text, s, cut):
+            continue  # "1." opening a list item
         spans.append((s, cut))
         s = m.end()
-    spans.append((s, end))
-    return [t for t in (_trim(text, a, b) for a, b in spans) if t[1] > t[0]]
-
-
-def _is_boundary(text, m, rules):
-    if m.group("punct") != ".":
-        return True
-    i = m.start()
-    # the word before the full stop: back to the previous white space (C-speed rfind)
-    k = max(text.rfind(" ", 0, i), text.rfind("\n", 0, i), text.rfind("\xa0", 0, i))
-    word = text[k + 1:i].lstrip("\"'“‘(«[")
-    key = word.rstrip(".").lower()
-    if key in rules.abbreviations:
-        return False
-    if key in rules.abbreviations_before_number and _DIGIT_AFTER.match(text, m.end()):
-        return False
-    if len(word) == 1 and word.isupper():
-        return False  # an initial: "J. Smith"
-    if "." in word and _INITIALS.fullmatch(word):
-        return False  # U.S., e.g., i.e.
-    return True
+    if s < end:
+        spans.append((s, end))
+    return spans
 
 
 def _trim(text, a, b):
@@ -119,20 +118,32 @@ def _trim(text, a, b):
     return a, a + len(stripped.rstrip())
 
 
-def segment(text: str, lines: list[Line], mode: str, rules: Rules):
-    """Paragraph and sentence segments of one document, in reading order:
-    each paragraph followed by its sentences. Ids: body paragraphs p1, p2...,
-    comment paragraphs c1, c2..., sentences p1.s1, p1.s2...; returns
-    (segments, normalised texts)."""
-    segs, texts = [], []
+SEGMENT_COLUMNS = ("segment_id", "unit", "role", "parent_id", "text", "start", "end")
+
+
+def segment(text: str, lines: list[Line], mode: str, rules: Rules) -> dict:
+    """Paragraph and sentence segments of one document as columns (lists named
+    by SEGMENT_COLUMNS), in reading order: each paragraph, then its sentences.
+    Ids: body paragraphs p1, p2..., comment paragraphs c1..., sentences p1.s1..."""
+    ids, units, roles, parents, texts, starts, ends = ([] for _ in SEGMENT_COLUMNS)
     counters = {"body": 0, "comment": 0}
     for role, a, b in paragraphs(lines, mode):
         a, b = _trim(text, a, b)
         counters[role] += 1
         pid = f"{'p' if role == 'body' else 'c'}{counters[role]}"
-        segs.append(Segment(pid, "paragraph", role, None, a, b))
+        spans = sentence_spans(text, a, b, rules)
+        n = len(spans) + 1
+        ids.append(pid)
+        ids.extend(f"{pid}.s{k}" for k in range(1, n))
+        units.append("paragraph")
+        units.extend(["sentence"] * (n - 1))
+        roles.extend([role] * n)
+        parents.append(None)
+        parents.extend([pid] * (n - 1))
         texts.append(normalize(text[a:b]))
-        for k, (sa, sb) in enumerate(sentence_spans(text, a, b, rules), start=1):
-            segs.append(Segment(f"{pid}.s{k}", "sentence", role, pid, sa, sb))
-            texts.append(normalize(text[sa:sb]))
-    return segs, texts
+        texts.extend(normalize(text[sa:sb]) for sa, sb in spans)
+        starts.append(a)
+        starts.extend(sa for sa, _ in spans)
+        ends.append(b)
+        ends.extend(sb for _, sb in spans)
+    return dict(zip(SEGMENT_COLUMNS, (ids, units, roles, parents, texts, starts, ends)))
