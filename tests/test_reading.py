@@ -142,3 +142,17 @@ def test_an_article_with_no_body_is_set_aside_but_its_lines_are_audited(tmp_path
     q = table(tmp_path / "o", "quarantine")
     assert list(q.reason) == ["no_body"] and "add a cleaning profile" in q.loc[0, "detail"]
     assert set(table(tmp_path / "o", "lines").doc_id) == {"a", "menu"}
+
+
+def test_a_record_id_that_repeats_a_manifest_id_is_set_aside_and_the_first_kept(tmp_path):
+    corpus = write_corpus(tmp_path / "c", {
+        "col.r1.txt": "Title One\n\nThe first article's only paragraph.\n".encode(),
+        "col.jsonl": b'{"id": "r1", "text": "Another article with the same id."}\n'})
+    _build(corpus, tmp_path / "o")
+    docs = table(tmp_path / "o", "documents")
+    assert list(docs.doc_id) == ["col.r1"]
+    assert docs.loc[0, "body"] == "The first article's only paragraph."
+    lines = table(tmp_path / "o", "lines")
+    assert list(lines.text) == ["Title One", "", "The first article's only paragraph."]
+    q = table(tmp_path / "o", "quarantine")
+    assert list(q.reason) == ["duplicate_id"] and "already used by an earlier article" in q.detail[0]

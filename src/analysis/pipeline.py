@@ -27,6 +27,7 @@ from itertools import islice
 from multiprocessing import get_context
 from pathlib import Path
 
+import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
@@ -146,8 +147,9 @@ def process_article(article: Article, rules: Rules) -> Processed:
 class Chunk:
     """What a worker returns for a chunk of manifest rows.
 
-    ``keys`` has one (doc_id, text_sha256, file, record) per article read, in
-    order; ``tables`` holds their rows (documents only for those with a body);
+    ``keys`` has one (doc_id, text_sha256, file, record, rows) per article read,
+    in order, ``rows`` being its row count in each of ``tables``; ``tables``
+    holds their rows (documents only for those with a body);
     ``shas`` has the SHA-256 of each manifest row's file, in order."""
 
     keys: list
@@ -175,7 +177,9 @@ def process_chunk(entries, corpus_dir, rules) -> Chunk:
             for a in articles:
                 chars += len(a.text)
                 p = process_article(a, rules)
-                keys.append((p.doc_id, p.text_sha256, a.file, a.record))
+                keys.append((p.doc_id, p.text_sha256, a.file, a.record,
+                             (int(p.quarantined is None), len(p.lines["doc_id"]),
+                              len(p.segments["doc_id"]))))
                 if p.quarantined is not None:
                     quarantined.append(p.quarantined)
                 else:
@@ -342,15 +346,13 @@ def _run(entries, corpus_dir, rules, unlisted, tmp, jobs, progress):
             done += n
             if refusals:
                 continue  # keep reading: report every refusal at once
-            drop = set()
-            for doc_id, text_sha, file, record in chunk.keys:
+            keep, drop = [], set()
+            for doc_id, text_sha, file, record, _ in chunk.keys:
                 if doc_id in seen_ids:
-                    drop.add(doc_id)
                     quarantine.append(Quarantined(doc_id, file, DUPLICATE_ID, (
                         f"doc_id {doc_id!r} is already used by an earlier article; collection "
                         "record ids must not repeat manifest ids."), record))
                 elif text_sha in seen_text:
-                    drop.add(doc_id)
                     quarantine.append(Quarantined(doc_id, file, DUPLICATE, (
                         f"exact duplicate of {seen_text[text_sha]!r} (same text); kept the "
                         "first, set this one aside. Remove its manifest row if it was added "
@@ -358,11 +360,16 @@ def _run(entries, corpus_dir, rules, unlisted, tmp, jobs, progress):
                 else:
                     seen_text[text_sha] = doc_id
                     seen_ids.add(doc_id)
+                    keep.append(True)
+                    continue
+                keep.append(False)
+                drop.add(doc_id)
             quarantine += [q for q in chunk.quarantined if q.doc_id not in drop]
-            for name in ("documents", "lines", "segments"):
+            for i, name in enumerate(("documents", "lines", "segments")):
                 t = chunk.tables[name]
-                if drop:
-                    t = t.filter(pc.invert(pc.is_in(t["doc_id"], pa.array(sorted(drop)))))
+                if drop:  # by position: a repeated id must not take the first article along
+                    counts = [k[4][i] for k in chunk.keys]
+                    t = t.filter(pa.array(np.repeat(keep, counts), pa.bool_()))
                 if t.num_rows:
                     writers[name].write_table(t)
                 rows[name] += t.num_rows
