@@ -125,7 +125,8 @@ def _yaml(path, raw):
     try:
         doc = yaml.safe_load(raw.decode("utf-8"))
     except (yaml.YAMLError, UnicodeDecodeError) as e:
-        raise InputError(f"{path}: not valid YAML ({e}); fix the syntax at the position shown.")
+        raise InputError(f"{path}: not valid YAML ({e}); fix the syntax at the position "
+                         "shown.") from None
     if not isinstance(doc, dict):
         raise InputError(f"{path}: must be a YAML mapping with the keys described at its top.")
     return doc

@@ -97,13 +97,14 @@ def decode(data: bytes, declared: str = "") -> tuple[str, str]:
             try:
                 return data.decode(name), name
             except UnicodeDecodeError as e:
-                raise DecodeProblem(f"starts with a {name} byte-order mark but does not decode ({e})")
+                raise DecodeProblem(f"starts with a {name} byte-order mark but does not "
+                                    f"decode ({e})") from None
     if declared:
         try:
             text = data.decode(declared)
         except (LookupError, UnicodeDecodeError) as e:
             raise DecodeProblem(f"does not decode as the declared encoding {declared!r} ({e}); "
-                                "correct or clear the manifest's encoding field")
+                                "correct or clear the manifest's encoding field") from None
         return _check_text(text), declared
     try:
         return _check_text(data.decode("utf-8")), "utf-8"
@@ -120,7 +121,7 @@ def decode(data: bytes, declared: str = "") -> tuple[str, str]:
         return _check_text(data.decode(name)), name
     except UnicodeDecodeError as e:
         raise DecodeProblem(f"was detected as {name} but does not decode ({e}); name its "
-                            "encoding in the manifest's encoding column")
+                            "encoding in the manifest's encoding column") from None
 
 
 def _check_text(text: str) -> str:

@@ -112,7 +112,7 @@ def read_manifest(corpus_dir, present: set | None = None) -> list[Entry]:
     try:
         text = path.read_bytes().decode("utf-8-sig")
     except UnicodeDecodeError as e:
-        raise InputError(f"{path}: not UTF-8 text ({e}); save the manifest as UTF-8 CSV.")
+        raise InputError(f"{path}: not UTF-8 text ({e}); save the manifest as UTF-8 CSV.") from None
 
     reader = csv.reader(io.StringIO(text, newline=""), strict=True)
     try:
@@ -123,7 +123,7 @@ def read_manifest(corpus_dir, present: set | None = None) -> list[Entry]:
             start = reader.line_num + 1
     except csv.Error as e:
         raise InputError(f"{path}, line {reader.line_num}: malformed CSV ({e}); "
-                         "check the quoting on that line.")
+                         "check the quoting on that line.") from None
     if not rows:
         raise InputError(f"{path}: empty; the first line must be the header, "
                          "e.g. doc_id,file,sha256")
@@ -188,14 +188,3 @@ def read_manifest(corpus_dir, present: set | None = None) -> list[Entry]:
     if problems:
         raise InputError(problems)
     return entries
-
-
-def format_row(values: dict) -> str:
-    """One manifest line (with newline) in the full column order."""
-    out = io.StringIO()
-    csv.writer(out, lineterminator="\n").writerow([values.get(c, "") for c in COLUMNS])
-    return out.getvalue()
-
-
-def header_line() -> str:
-    return ",".join(COLUMNS) + "\n"
