@@ -60,7 +60,8 @@ LINES = pa.schema([
 ])
 SEGMENTS = pa.schema([
     ("doc_id", _str), ("segment_id", _str), ("unit", _str), ("role", _str),
-    ("parent_id", _str), ("text", _str), ("start", pa.int64()), ("end", pa.int64()),
+    ("parent_id", _str), ("text", _str), ("raw", _str), ("start", pa.int64()),
+    ("end", pa.int64()),
 ])
 QUARANTINE = pa.schema([
     ("doc_id", _str), ("file", _str), ("record", pa.int64()), ("reason", _str),

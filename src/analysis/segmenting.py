@@ -118,14 +118,16 @@ def _trim(text, a, b):
     return a, a + len(stripped.rstrip())
 
 
-SEGMENT_COLUMNS = ("segment_id", "unit", "role", "parent_id", "text", "start", "end")
+SEGMENT_COLUMNS = ("segment_id", "unit", "role", "parent_id", "text", "raw", "start", "end")
 
 
 def segment(text: str, lines: list[Line], mode: str, rules: Rules) -> dict:
     """Paragraph and sentence segments of one document as columns (lists named
     by SEGMENT_COLUMNS), in reading order: each paragraph, then its sentences.
-    Ids: body paragraphs p1, p2..., comment paragraphs c1..., sentences p1.s1..."""
-    ids, units, roles, parents, texts, starts, ends = ([] for _ in SEGMENT_COLUMNS)
+    Ids: body paragraphs p1, p2..., comment paragraphs c1..., sentences p1.s1...
+    ``raw`` is the exact raw text of a paragraph (None for a sentence: it is
+    the slice of its paragraph's raw text that its offsets give)."""
+    ids, units, roles, parents, texts, raws, starts, ends = ([] for _ in SEGMENT_COLUMNS)
     counters = {"body": 0, "comment": 0}
     for role, a, b in paragraphs(lines, mode):
         a, b = _trim(text, a, b)
@@ -140,10 +142,13 @@ def segment(text: str, lines: list[Line], mode: str, rules: Rules) -> dict:
         roles.extend([role] * n)
         parents.append(None)
         parents.extend([pid] * (n - 1))
-        texts.append(normalize(text[a:b]))
+        raw = text[a:b]
+        texts.append(normalize(raw))
         texts.extend(normalize(text[sa:sb]) for sa, sb in spans)
+        raws.append(raw)
+        raws.extend([None] * (n - 1))
         starts.append(a)
         starts.extend(sa for sa, _ in spans)
         ends.append(b)
         ends.extend(sb for _, sb in spans)
-    return dict(zip(SEGMENT_COLUMNS, (ids, units, roles, parents, texts, starts, ends)))
+    return dict(zip(SEGMENT_COLUMNS, (ids, units, roles, parents, texts, raws, starts, ends)))
