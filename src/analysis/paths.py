@@ -17,6 +17,8 @@ NOTEBOOKS = ROOT / "notebooks"
 
 INSTRUMENTS = PACKAGE / "instruments"
 CLEANING_RULES = INSTRUMENTS / "cleaning.yaml"
+CODEBOOK = INSTRUMENTS / "codebook.yaml"
+DESIGN = INSTRUMENTS / "design.yaml"
 
 MANIFEST_NAME = "manifest.csv"
 # A corpus folder may carry its own cleaning profiles beside its manifest.

@@ -1,0 +1,455 @@
+"""The codebook: research codes as data, checked on load and compiled once.
+
+``load_codebook()`` reads ``instruments/codebook.yaml`` (its layout is
+described at the top of that file), checks it against the research design's
+code ids (``instruments/design.yaml``) and compiles every indicator into one
+Hyperscan database, so a paragraph is scanned once for all codes. Matches are
+then filtered in Python by the guards (negation, hedging) and by required
+context; they are few next to the text, so this costs little.
+
+Every check names the file, the code and the fix. The examples in the file are
+coded on every load: an example the indicators get wrong refuses the codebook.
+"""
+
+import hashlib
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import yaml
+
+from . import paths
+from .cleaning import normalize
+from .errors import InputError
+
+FAMILIES = ("generic_frame", "issue_frame", "backlash")
+_TOP_KEYS = {"version", "changelog", "guards", "default_guards", "codes"}
+_CODE_KEYS = {"id", "family", "label", "definition", "include", "exclude", "questions",
+              "indicators", "examples", "guards"}
+_QUESTION_KEYS = {"id", "text", "indicators", "examples", "guards"}
+_INDICATOR_KEYS = {"id", "phrases", "patterns", "guards", "context"}
+_WORD = re.compile(r"[\w'#$-]+")
+_CLAUSE_END = re.compile(r"[.;:!?]")
+
+
+@dataclass(frozen=True)
+class Indicator:
+    """One indicator of one code: its alternatives as regular expressions."""
+
+    code: str
+    id: str
+    expressions: tuple
+    guards: tuple
+    phrases: tuple = ()  # as written in the codebook, for the methods text
+    patterns: tuple = ()
+    context: str | None = None  # a Python regex over the words around a match
+    context_window: int = 0
+    context_phrases: tuple = ()
+
+
+@dataclass(frozen=True)
+class Code:
+    id: str
+    family: str
+    label: str
+    definition: str = ""
+    include: str = ""
+    exclude: str = ""
+    parent: str | None = None  # a question's frame
+    questions: tuple = ()
+    text: str = ""  # a question's wording
+    examples: dict = field(default_factory=dict, compare=False, hash=False)
+
+
+@dataclass(frozen=True)
+class Codebook:
+    """A checked codebook. ``codes`` is in file order, each frame followed by
+    its questions; ``fingerprint`` changes whenever the file does."""
+
+    version: str
+    changelog: tuple
+    fingerprint: str
+    codes: tuple
+    indicators: tuple
+    guards: dict = field(compare=False, hash=False)
+
+    @property
+    def ids(self) -> list:
+        return [c.id for c in self.codes]
+
+    def code(self, code_id: str) -> Code:
+        for c in self.codes:
+            if c.id == code_id:
+                return c
+        raise KeyError(code_id)
+
+
+def phrase_expression(phrase: str) -> str:
+    """A phrase as a word-bounded regular expression: words matched as written
+    (case is ignored when scanning), any white space between them; a word
+    ending in * may go on ("defam*" finds defamation, "speak* out" speaking out)."""
+    parts = []
+    for w in phrase.split():
+        parts.append(re.escape(w[:-1]) + r"\w*" if w.endswith("*") else re.escape(w))
+    words = phrase.split()
+    start = r"\b" if re.match(r"\w", words[0]) else ""
+    end = r"\b" if re.search(r"\w$", words[-1]) else ""
+    return start + r"\s+".join(parts) + end
+
+
+def load_codebook(path=None, design=None) -> Codebook:
+    """Load, check and compile the codebook. Raises InputError listing every
+    problem, each naming the file, the code and the fix."""
+    path = Path(path or paths.CODEBOOK)
+    design = Path(design or paths.DESIGN)
+    raw = path.read_bytes()
+    doc = _yaml(path, raw)
+    design_ids = _design_ids(design)
+    problems = []
+    for key in sorted(set(doc) - _TOP_KEYS):
+        problems.append(f"{path}: unknown top-level key '{key}'; allowed keys are "
+                        f"{', '.join(sorted(_TOP_KEYS))}.")
+    version = str(doc.get("version") or "").strip()
+    if not re.fullmatch(r"\d+\.\d+\.\d+", version):
+        problems.append(f"{path}: version {version!r} is not a semantic version; write e.g. "
+                        "version: \"1.0.0\" and raise it whenever an indicator changes.")
+    changelog = tuple(doc.get("changelog") or ())
+    if not any(str(e.get("version")) == version for e in changelog if isinstance(e, dict)):
+        problems.append(f"{path}: the changelog has no entry for version {version}; add one "
+                        "saying what changed.")
+    guards = _guards(problems, path, doc.get("guards") or {})
+    default_guards = tuple(doc.get("default_guards") or ())
+    for g in default_guards:
+        if g not in guards:
+            problems.append(f"{path}: default_guards names '{g}', which is not under guards.")
+
+    codes, indicators, seen = [], [], {}
+    for i, spec in enumerate(doc.get("codes") or [], start=1):
+        if not isinstance(spec, dict) or not spec.get("id"):
+            problems.append(f"{path}: code entry {i} has no id; every code needs one.")
+            continue
+        cid = str(spec["id"])
+        where = f"{path}, code '{cid}'"
+        if cid in seen:
+            problems.append(f"{where}: duplicate id (also entry {seen[cid]}); keep one.")
+            continue
+        seen[cid] = i
+        for key in sorted(set(spec) - _CODE_KEYS):
+            problems.append(f"{where}: unknown field '{key}'; allowed fields are "
+                            f"{', '.join(sorted(_CODE_KEYS))}.")
+        family = spec.get("family")
+        if family not in FAMILIES:
+            problems.append(f"{where}: family {family!r} is not one of {', '.join(FAMILIES)}.")
+            continue
+        if cid not in design_ids.get(family, {}):
+            known = [f for f, ids in design_ids.items() if cid in ids]
+            hint = (f"the design lists it under {known[0]}" if known else
+                    f"the research design has no such id; use one of its ids or add it to "
+                    f"{design} with the design in the same change")
+            problems.append(f"{where}: not a {family} code in the design ({hint}).")
+            continue
+        for key in ("label", "definition"):
+            if not spec.get(key):
+                problems.append(f"{where}: missing '{key}'; every code needs one.")
+        code_guards = tuple(spec.get("guards") or default_guards)
+        common = dict(family=family, label=str(spec.get("label", "")),
+                      definition=" ".join(str(spec.get("definition", "")).split()),
+                      include=str(spec.get("include", "")), exclude=str(spec.get("exclude", "")))
+        if family == "generic_frame":
+            if spec.get("indicators"):
+                problems.append(f"{where}: a generic frame is coded through its questions; "
+                                "move the indicators under the questions.")
+            questions = spec.get("questions") or []
+            qids = [f"{cid}.{q}" for q in design_ids[family][cid]]
+            got = [str(q.get("id")) for q in questions if isinstance(q, dict)]
+            for q in qids:
+                if q not in got:
+                    problems.append(f"{where}: question '{q}' from the design is missing; add it "
+                                    "with its text, indicators and examples.")
+            codes.append(Code(id=cid, questions=tuple(qids), **common))
+            for q in questions:
+                qid = str(q.get("id"))
+                qwhere = f"{path}, code '{qid}'"
+                if qid not in qids:
+                    problems.append(f"{qwhere}: not a question of {cid} in the design; the "
+                                    f"design's questions are {', '.join(qids)}.")
+                    continue
+                for key in sorted(set(q) - _QUESTION_KEYS):
+                    problems.append(f"{qwhere}: unknown field '{key}'; allowed fields are "
+                                    f"{', '.join(sorted(_QUESTION_KEYS))}.")
+                codes.append(Code(id=qid, family=family, label=qid.rsplit(".", 1)[1],
+                                  parent=cid, text=str(q.get("text", "")),
+                                  examples=q.get("examples") or {}))
+                indicators += _indicators(problems, path, qid, q.get("indicators") or [],
+                                          tuple(q.get("guards") or code_guards), guards)
+        else:
+            if spec.get("questions"):
+                problems.append(f"{where}: only generic frames have questions.")
+            codes.append(Code(id=cid, examples=spec.get("examples") or {}, **common))
+            indicators += _indicators(problems, path, cid, spec.get("indicators") or [],
+                                      code_guards, guards)
+    for family, ids in design_ids.items():
+        for cid in ids:
+            if cid not in seen:
+                problems.append(f"{path}: the design's code '{cid}' ({family}) is missing; add "
+                                "it with its definition, indicators and examples.")
+    for c in codes:
+        if not c.questions and not any(ind.code == c.id for ind in indicators):
+            problems.append(f"{path}, code '{c.id}': no indicators; add phrases or patterns.")
+    if problems:
+        raise InputError(problems)
+
+    book = Codebook(version=version, changelog=changelog,
+                    fingerprint=hashlib.sha256(raw + b"\0" + design.read_bytes()).hexdigest(),
+                    codes=tuple(codes), indicators=tuple(indicators), guards=guards)
+    problems = _compile_problems(path, book) or _example_problems(path, book)
+    if problems:
+        raise InputError(problems)
+    return book
+
+
+def _yaml(path, raw):
+    try:
+        doc = yaml.safe_load(raw.decode("utf-8"))
+    except (yaml.YAMLError, UnicodeDecodeError) as e:
+        raise InputError(f"{path}: not valid YAML ({e}); fix the syntax at the position "
+                         "shown.") from None
+    if not isinstance(doc, dict):
+        raise InputError(f"{path}: must be a YAML mapping (see the layout at its top).")
+    return doc
+
+
+def _design_ids(design: Path) -> dict:
+    doc = _yaml(design, design.read_bytes())
+    out = {}
+    for family in FAMILIES:
+        spec = doc.get(family) or {}
+        out[family] = dict(spec) if isinstance(spec, dict) else {cid: [] for cid in spec}
+    return out
+
+
+def _guards(problems, path, spec):
+    out = {}
+    for name, g in spec.items():
+        g = g or {}
+        cues = g.get("cues") or []
+        window = g.get("window")
+        if not cues or not isinstance(window, int) or window < 1:
+            problems.append(f"{path}, guard '{name}': needs cues (a list) and window (words "
+                            "before a match, a positive whole number).")
+            continue
+        words = [str(c).lower() for c in cues]
+        out[name] = {"window": window,
+                     "single": frozenset(w for w in words if " " not in w and "*" not in w),
+                     "multi": tuple(w for w in words if " " in w),
+                     "prefix": tuple(w.rstrip("*") for w in words if w.endswith("*"))}
+    return out
+
+
+def _indicators(problems, path, code_id, items, inherited, guards):
+    out = []
+    for i, spec in enumerate(items, start=1):
+        if not isinstance(spec, dict):
+            problems.append(f"{path}, code '{code_id}', indicator {i}: must be a mapping.")
+            continue
+        iid = str(spec.get("id") or i)
+        where = f"{path}, code '{code_id}', indicator '{iid}'"
+        for key in sorted(set(spec) - _INDICATOR_KEYS):
+            problems.append(f"{where}: unknown field '{key}'; allowed fields are "
+                            f"{', '.join(sorted(_INDICATOR_KEYS))}.")
+        if any(ind.id == iid for ind in out):
+            problems.append(f"{where}: the id is used twice in this code; rename one.")
+        phrases = [str(p) for p in spec.get("phrases") or []]
+        patterns = [str(p) for p in spec.get("patterns") or []]
+        if not phrases and not patterns:
+            problems.append(f"{where}: no phrases or patterns; give at least one.")
+        for p in patterns:
+            try:
+                re.compile(p)
+            except re.error as e:
+                problems.append(f"{where}: pattern {p!r} does not compile ({e}); fix the "
+                                "regular expression.")
+        gs = tuple(spec.get("guards", inherited) or ())
+        for g in gs:
+            if g not in guards:
+                problems.append(f"{where}: guard '{g}' is not defined under guards; use one of "
+                                f"{', '.join(sorted(guards))}.")
+        context, window = None, 0
+        if spec.get("context") is not None:
+            c = spec["context"]
+            cphrases = c.get("phrases") if isinstance(c, dict) else None
+            window = c.get("window") if isinstance(c, dict) else None
+            if not cphrases or not isinstance(window, int) or window < 1:
+                problems.append(f"{where}: context needs phrases (a list) and window (words "
+                                "either side, a positive whole number).")
+            else:
+                context = "|".join(phrase_expression(str(p)) for p in cphrases)
+        out.append(Indicator(code=code_id, id=iid,
+                             expressions=tuple(phrase_expression(p) for p in phrases) + tuple(
+                                 patterns),
+                             guards=gs, phrases=tuple(phrases), patterns=tuple(patterns),
+                             context=context, context_window=window or 0,
+                             context_phrases=tuple(str(p) for p in (spec.get("context") or {})
+                                                   .get("phrases") or ())))
+    return out
+
+
+# --- matching --------------------------------------------------------------
+
+_matchers: dict = {}
+
+
+class Matcher:
+    """All indicators of a codebook in one Hyperscan database."""
+
+    def __init__(self, book: Codebook):
+        import hyperscan
+
+        self.book = book
+        self.owner = []  # expression index -> indicator index
+        expressions = []
+        for k, ind in enumerate(book.indicators):
+            for expr in ind.expressions:
+                expressions.append(expr.encode("utf-8"))
+                self.owner.append(k)
+        self.db = _compile(expressions)
+        self.context = {k: re.compile(ind.context, re.I)
+                        for k, ind in enumerate(book.indicators) if ind.context}
+
+    def scan(self, data: bytes) -> list:
+        """(indicator index, start byte, end byte) of every match, nested and
+        overlapping ones included, sorted by position. Hyperscan reports each
+        end of an open-ended match ("$6", "$6,", ... "$6,960"); only the
+        longest per indicator and start is kept."""
+        ends = {}
+        owner = self.owner
+
+        def on_match(expr_id, start, end, flags, context):
+            key = (owner[expr_id], start)
+            if end > ends.get(key, -1):
+                ends[key] = end
+
+        self.db.scan(data, match_event_handler=on_match)
+        return sorted(((k, s, e) for (k, s), e in ends.items()), key=lambda h: (h[1], -h[2], h[0]))
+
+    def accept(self, k: int, text: str, start: int, end: int) -> bool:
+        """Whether a match at text[start:end] survives its indicator's guards
+        and context requirement."""
+        ind = self.book.indicators[k]
+        for g in ind.guards:
+            if _guarded(self.book.guards[g], text, start):
+                return False
+        if ind.context:
+            w = ind.context_window
+            left = _WORD.findall(text[max(0, start - 20 * w):start])[-w:]
+            right = _WORD.findall(text[end:end + 20 * w])[:w]
+            if not self.context[k].search(" ".join(left + [text[start:end]] + right)):
+                return False
+        return True
+
+
+def _compile(expressions: list):
+    """One Hyperscan block-mode database: case-insensitive, UTF-8, with the
+    start of every match (SOM_LEFTMOST), for evidence offsets."""
+    import hyperscan
+
+    flags = hyperscan.HS_FLAG_CASELESS | hyperscan.HS_FLAG_SOM_LEFTMOST | hyperscan.HS_FLAG_UTF8
+    db = hyperscan.Database(mode=hyperscan.HS_MODE_BLOCK)
+    db.compile(expressions=expressions, ids=list(range(len(expressions))),
+               elements=len(expressions), flags=[flags] * len(expressions))
+    return db
+
+
+def matcher(book: Codebook) -> Matcher:
+    """The compiled matcher of a codebook, built once per process."""
+    m = _matchers.get(book.fingerprint)
+    if m is None:
+        m = _matchers[book.fingerprint] = Matcher(book)
+    return m
+
+
+def _guarded(guard: dict, text: str, start: int) -> bool:
+    left = text[max(0, start - 200):start]
+    ends = list(_CLAUSE_END.finditer(left))
+    if ends:
+        left = left[ends[-1].end():]
+    words = [w.lower() for w in _WORD.findall(left)][-guard["window"]:]
+    contraction = "n't" in guard["single"]  # didn't, isn't, won't ...
+    if any(w in guard["single"] or (contraction and w.endswith("n't")) for w in words):
+        return True
+    if any(w.startswith(p) for w in words for p in guard["prefix"]):
+        return True
+    joined = f" {' '.join(words)} "
+    return any(f" {cue} " in joined for cue in guard["multi"])
+
+
+def find_codes(book: Codebook, text: str):
+    """(code id, indicator id, start, end) of every accepted match in a
+    normalised text, in order of position. For examples and small texts; the
+    coder scans whole batches at once."""
+    m = matcher(book)
+    data = text.encode("utf-8")
+    out = []
+    for k, bs, be in m.scan(data):
+        s, e = len(data[:bs].decode("utf-8")), len(data[:be].decode("utf-8"))
+        if m.accept(k, text, s, e):
+            ind = book.indicators[k]
+            out.append((s, e, ind.code, ind.id))
+    return [(c, i, s, e) for s, e, c, i in outermost(out)]
+
+
+def outermost(found):
+    """Of matches (start, end, code, ...) in one text, those not inside an
+    earlier-starting or longer match of the same code, in order of position:
+    "fees" inside "legal fees" is one piece of evidence, not two."""
+    kept, reach = [], {}
+    for f in sorted(found, key=lambda f: (f[0], -f[1], f[2:])):
+        if f[1] <= reach.get(f[2], -1):
+            continue
+        reach[f[2]] = f[1]
+        kept.append(f)
+    return kept
+
+
+def _compile_problems(path, book):
+    import hyperscan
+
+    try:
+        matcher(book)
+        return []
+    except hyperscan.error:
+        pass
+    problems = []  # find the expressions Hyperscan refuses, one by one
+    for ind in book.indicators:
+        for expr in ind.expressions:
+            try:
+                _compile([expr.encode()])
+            except hyperscan.error as e:
+                problems.append(f"{path}, code '{ind.code}', indicator '{ind.id}': pattern "
+                                f"{expr!r} cannot be compiled for scanning ({e}); avoid "
+                                "look-around, back-references and long bounded gaps such as "
+                                ".{0,80} (to require a word nearby, use context).")
+    return problems or [f"{path}: the indicators do not compile together; check the patterns."]
+
+
+def _example_problems(path, book):
+    problems = []
+    for code in book.codes:
+        ex = code.examples or {}
+        for sentence in ex.get("match") or []:
+            found = find_codes(book, normalize(str(sentence)))
+            if not any(c == code.id for c, *_ in found):
+                problems.append(f"{path}, code '{code.id}': example {sentence!r} should match "
+                                "but no indicator finds it; add an indicator or fix the example.")
+        for sentence in ex.get("no_match") or []:
+            text = normalize(str(sentence))
+            hits = [(i, text[s:e]) for c, i, s, e in find_codes(book, text) if c == code.id]
+            if hits:
+                i, ev = hits[0]
+                problems.append(f"{path}, code '{code.id}': example {sentence!r} should not "
+                                f"match but indicator '{i}' finds {ev!r}; narrow the indicator "
+                                "or add a guard.")
+        if not code.questions and not ex.get("match"):
+            problems.append(f"{path}, code '{code.id}': no examples that must match; add at "
+                            "least one under examples.match.")
+    return problems

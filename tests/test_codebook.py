@@ -1,0 +1,176 @@
+"""The codebook: every check on load names the code and the fix; guards work."""
+
+import re
+
+import pytest
+
+from analysis import paths
+from analysis.cleaning import normalize
+from analysis.codebook import find_codes, load_codebook, matcher, phrase_expression
+from analysis.errors import InputError
+from conftest import run_cli
+
+BOOK = load_codebook()
+ORIGINAL = paths.CODEBOOK.read_text(encoding="utf-8")
+
+
+def _refusal(tmp_path, text, design=None):
+    path = tmp_path / "codebook.yaml"
+    path.write_text(text, encoding="utf-8")
+    with pytest.raises(InputError) as err:
+        load_codebook(path, design)
+    return str(err.value)
+
+
+def _replace(old, new, count=1):
+    assert old in ORIGINAL, old
+    return ORIGINAL.replace(old, new, count)
+
+
+def test_the_codebook_covers_every_design_code_and_has_a_version():
+    assert re.fullmatch(r"\d+\.\d+\.\d+", BOOK.version)
+    ids = set(BOOK.ids)
+    assert "frame.responsibility.R5" in ids and "frame.economic.E3" in ids
+    assert "issue.institutional_accountability" in ids
+    assert "backlash.social_sanction" in ids
+    assert len([i for i in ids if i.startswith("backlash.")]) == 10
+    assert len([c for c in BOOK.codes if c.parent]) == 19  # R1-R5 H1-H4 C1-C4 M1-M3 E1-E3
+
+
+def test_unknown_field_is_refused_naming_the_code(tmp_path):
+    msg = _refusal(tmp_path, _replace("    label: Censorship\n",
+                                      "    label: Censorship\n    colour: red\n"))
+    assert "code 'backlash.censorship': unknown field 'colour'; allowed fields are" in msg
+
+
+def test_duplicate_id_is_refused(tmp_path):
+    msg = _refusal(tmp_path, _replace("  - id: backlash.social_sanction\n",
+                                      "  - id: backlash.censorship\n"))
+    assert "code 'backlash.censorship': duplicate id" in msg
+    assert "the design's code 'backlash.social_sanction' (backlash) is missing" in msg
+
+
+def test_an_id_not_in_the_design_is_refused_with_the_fix(tmp_path):
+    msg = _refusal(tmp_path, _replace("  - id: backlash.censorship\n",
+                                      "  - id: backlash.deplatforming\n"))
+    assert "code 'backlash.deplatforming': not a backlash code in the design" in msg
+    assert "add it to" in msg and "design.yaml" in msg
+
+
+def test_a_code_in_the_wrong_family_is_refused(tmp_path):
+    text = _replace("  - id: issue.state_control\n    family: issue_frame\n",
+                    "  - id: issue.state_control\n    family: backlash\n")
+    msg = _refusal(tmp_path, text)
+    assert "code 'issue.state_control': not a backlash code in the design (the design lists " \
+           "it under issue_frame)" in msg
+
+
+def test_a_regex_that_does_not_compile_is_refused(tmp_path):
+    text = _replace('        phrases: ["witch hunt*"',
+                    "        patterns: ['witch (hunt']\n        phrases: [\"witch hunt*\"")
+    msg = _refusal(tmp_path, text)
+    assert ("code 'backlash.state_delegitimization', indicator 'delegitimizing_labels': "
+            "pattern 'witch (hunt' does not compile") in msg
+
+
+def test_a_pattern_hyperscan_cannot_scan_is_refused_with_the_alternative(tmp_path):
+    text = _replace('        phrases: ["witch hunt*"',
+                    "        patterns: ['state media.{0,80}witch']\n        phrases: [\"witch hunt*\"")
+    msg = _refusal(tmp_path, text)
+    assert "cannot be compiled for scanning" in msg and "use context" in msg
+
+
+def test_an_example_the_indicators_miss_is_refused(tmp_path):
+    text = _replace('      match: ["State media called the campaign a witch hunt.",',
+                    '      match: ["State media called the campaign a smear.",')
+    msg = _refusal(tmp_path, text)
+    assert ("code 'backlash.state_delegitimization': example 'State media called the campaign "
+            "a smear.' should match but no indicator finds it") in msg
+
+
+def test_an_example_the_indicators_wrongly_code_is_refused(tmp_path):
+    text = _replace('      no_match: ["The hashtag trended on Weibo."]',
+                    '      no_match: ["She became the target of vitriol."]')
+    msg = _refusal(tmp_path, text)
+    assert ("code 'backlash.online_abuse': example 'She became the target of vitriol.' should "
+            "not match but indicator 'online_attack' finds 'vitriol'; narrow the indicator or "
+            "add a guard") in msg
+
+
+def test_an_unknown_guard_and_a_missing_question_are_refused(tmp_path):
+    text = _replace("        guards: [negation, hedging]\n", "        guards: [negation, sarcasm]\n")
+    text = text.replace("      - id: frame.economic.E3\n", "      - id: frame.economic.E9\n")
+    msg = _refusal(tmp_path, text)
+    assert "guard 'sarcasm' is not defined under guards" in msg
+    assert "question 'frame.economic.E3' from the design is missing" in msg
+    assert "code 'frame.economic.E9': not a question of frame.economic in the design" in msg
+
+
+def test_a_bad_codebook_stops_the_build_before_anything_is_written(tmp_path):
+    bad = tmp_path / "codebook.yaml"
+    bad.write_text(_replace("    label: Censorship\n", "    labl: Censorship\n"))
+    proc = run_cli("build", "--out", tmp_path / "out", "--codebook", bad)
+    assert proc.returncode == 2
+    assert "code 'backlash.censorship': unknown field 'labl'" in proc.stderr
+    assert not (tmp_path / "out").exists()
+
+
+def _codes(text):
+    return {c for c, *_ in find_codes(BOOK, normalize(text))}
+
+
+def test_negation_guard_drops_negated_mentions():
+    assert "backlash.state_delegitimization" in _codes("State media called it a witch hunt.")
+    assert "backlash.state_delegitimization" not in _codes(
+        "There is no evidence of a witch hunt, the lawyer said.")
+    assert "backlash.false_accusation" not in _codes("He was not falsely accused, police said.")
+    assert "backlash.false_accusation" not in _codes("Nobody said she didn't lie; no liar here.")
+    # a negation in an earlier clause does not reach across the full stop
+    assert "backlash.state_delegitimization" in _codes("It was not over. Officials called it a "
+                                                       "witch hunt.")
+
+
+def test_hedging_guard_applies_to_frame_questions_only():
+    assert "frame.responsibility.R2" in _codes("Critics say the government failed survivors.")
+    # cues are looked for before the match, in its clause
+    assert "frame.responsibility.R2" not in _codes("Perhaps the government failed them.")
+    # themes are coded where reported, hedged or not
+    assert "backlash.state_delegitimization" in _codes("State media may call it a witch hunt.")
+
+
+def test_context_requirement_for_ambiguous_words():
+    assert "backlash.offline_intimidation" in _codes(
+        "She was pushed by bystanders outside the court.")
+    assert "backlash.offline_intimidation" not in _codes("Activists pushed for a new law.")
+
+
+def test_phrases_are_word_bounded_case_insensitive_and_inflected():
+    assert _codes("A DEFAMATION suit") >= {"issue.legal_process"}
+    assert "issue.legal_process" not in _codes("The courtyard was empty.")  # not "court"
+    assert "backlash.censorship" in _codes("Posts were censored.")  # censor*
+    assert phrase_expression("speak* out") == r"\bspeak\w*\s+out\b"
+
+
+def test_hyperscan_finds_what_a_naive_per_pattern_regex_finds():
+    """The fast engine checked against one Python regex per expression, on the
+    seeds' paragraphs and sentences written to nest phrases."""
+    import pyarrow.parquet as pq
+
+    texts = [normalize(t) for t in pq.read_table(paths.PROCESSED / "segments.parquet")
+             .column("text").to_pylist()] if (paths.PROCESSED / "segments.parquet").exists() else []
+    texts += ["Men sued their accusers in a defamation lawsuit; lawsuits followed.",
+              "False accusations and false accusation claims, $6,960 and $1,800.",
+              "The court's courts, a courthouse; witch hunts and witch-hunting."]
+    m = matcher(BOOK)
+    for text in texts:
+        data = text.encode("utf-8")
+        fast = {(k, len(data[:s].decode()), len(data[:e].decode())) for k, s, e in m.scan(data)}
+        naive = set()
+        for k, ind in enumerate(BOOK.indicators):
+            for expr in ind.expressions:
+                naive |= {(k, x.start(), x.end()) for x in re.finditer(expr, text, re.I)}
+        assert fast >= naive, (text, naive - fast)
+        # and nothing the naive search misses, but nested starts of one phrase
+        extra = fast - naive
+        assert all(any(k == k2 and s2 <= s and e <= e2 for k2, s2, e2 in naive)
+                   for k, s, e in extra), (text, extra)
