@@ -49,12 +49,25 @@ def _parser():
                    help="cleaning rules (default: the packaged instruments/cleaning.yaml)")
     b.add_argument("--jobs", type=int, default=None,
                    help="worker processes (default: up to 2; used for corpora over 256 rows)")
+    b.add_argument("--codebook", type=Path, default=None,
+                   help="codebook (default: the packaged instruments/codebook.yaml)")
     b.add_argument("--force", action="store_true", help="rebuild even when nothing changed")
     b.set_defaults(func=_build)
 
     r = sub.add_parser("report", help="build everything the report needs")
     corpus_opts(r)
-    r.set_defaults(func=_report, rules=None, jobs=None, force=False)
+    r.set_defaults(func=_report, rules=None, jobs=None, force=False, codebook=None)
+
+    k = sub.add_parser("kwic", help="show a code's evidence in context (key words in context)")
+    k.add_argument("code", help="a code id, e.g. backlash.state_delegitimization")
+    k.add_argument("--out", type=Path, default=paths.PROCESSED,
+                   help="processed folder (default: data/processed)")
+    k.add_argument("--width", type=int, default=60, help="characters of context either side")
+    k.set_defaults(func=_kwic)
+
+    m = sub.add_parser("methods", help="print the methods text generated from the codebook")
+    m.add_argument("--codebook", type=Path, default=None)
+    m.set_defaults(func=_methods)
 
     a = sub.add_parser("add", help="copy an article into the corpus and record it")
     a.add_argument("file", type=Path, help="the article file (.txt, .html, .jsonl or .csv)")
@@ -96,13 +109,30 @@ def _build(args):
             shown[0] = done
             print(f"  {done:,}/{total:,} manifest rows", file=sys.stderr, flush=True)
 
+    from .coding import code_corpus
+    from .codebook import load_codebook
+
+    book = load_codebook(args.codebook)  # a bad codebook refuses before anything is written
     res = build(args.corpus, args.out, args.rules, args.jobs, args.force, progress)
     for w in res.warnings:
         print(f"warning: {w}", file=sys.stderr)
     if res.up_to_date:
         print(f"{_show(res.out_dir)} is up to date: inputs, rules, code and packages are "
               "unchanged; nothing was written.")
-        return 0
+    else:
+        _say_built(args, res)
+    coded = code_corpus(args.out, book, args.force)
+    if coded.up_to_date:
+        print(f"Coding is up to date (codebook {book.version}); nothing was written.")
+    else:
+        print(f"Coded with codebook {book.version}: {coded.counts['codes']} pieces of evidence, "
+              f"{coded.counts['doc_codes']} document-code rows"
+              + (f"; wrote {', '.join(coded.written)}" if coded.written else "")
+              + (f"; unchanged: {', '.join(coded.unchanged)}" if coded.unchanged else "") + ".")
+    return 0
+
+
+def _say_built(args, res):
     c = res.counts
     print(f"Read {c['manifest_rows']} manifest row(s) from {_show(args.corpus)}: "
           f"{c['documents']} document(s), {c['quarantined']} set aside"
@@ -116,13 +146,44 @@ def _build(args):
         print(f"All outputs in {_show(res.out_dir)} were already identical; nothing rewritten.")
     if c["quarantined"]:
         print(f"See {_show(res.out_dir / 'quarantine.parquet')} for what was set aside and why.")
-    return 0
 
 
 def _report(args):
     _build(args)
     print("The notebooks and reports/index.html are not built yet (a later issue); "
           "the processed tables above are what the report will read.")
+    return 0
+
+
+def _kwic(args):
+    import pandas as pd
+
+    from .coding import kwic
+    from .codebook import load_codebook
+    from .pipeline import read_table
+
+    book = load_codebook()
+    if args.code not in book.ids:
+        raise InputError(f"{args.code!r} is not a code id of codebook {book.version}; the ids "
+                         f"are listed by `analysis methods`.")
+    if not (args.out / "codes.parquet").exists():
+        raise InputError(f"{args.out}: no codes.parquet; run `analysis build` first.")
+    table = kwic(read_table("codes", args.out), read_table("segments", args.out), args.code,
+                 args.width)
+    with pd.option_context("display.max_rows", None, "display.max_colwidth", args.width + 5,
+                           "display.width", 4 * args.width):
+        print(f"{args.code}: {len(table)} piece(s) of evidence")
+        if len(table):
+            print(table[["doc_id", "segment_id", "left", "evidence", "right"]].to_string(
+                index=False))
+    return 0
+
+
+def _methods(args):
+    from .coding import methods_markdown
+    from .codebook import load_codebook
+
+    print(methods_markdown(load_codebook(args.codebook)), end="")
     return 0
 
 

@@ -1,0 +1,311 @@
+"""The coder: the codebook applied to paragraphs, with evidence for every code.
+
+``code_segments(segments, book)`` is a pure function of a segments table and
+a codebook. It scans all paragraphs of a batch in one Hyperscan pass (texts
+joined by NUL bytes, which no indicator can match across), keeps the matches
+that pass their guards and context, and maps each back to the raw text, so
+``raw[start:end]`` of the article is exactly the evidence.
+
+``code_corpus(processed_dir)`` streams ``segments.parquet`` through it in
+batches and writes ``codes.parquet``, ``doc_codes.parquet`` and
+``coding.json``, skipping the work when segments, codebook, code and packages
+are unchanged.
+"""
+
+import bisect
+import json
+import shutil
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from . import paths
+from .cleaning import normalize, normalize_with_offsets
+from .codebook import Codebook, load_codebook, matcher, outermost
+from .fileio import replace_if_changed, sha256_file
+
+_str = pa.string()
+CODES = pa.schema([
+    ("doc_id", _str), ("segment_id", _str), ("role", _str), ("code", _str),
+    ("indicator", _str), ("evidence", _str), ("start", pa.int64()), ("end", pa.int64()),
+    ("source", _str),
+])
+DOC_CODES = pa.schema([
+    ("doc_id", _str), ("code", _str), ("present", pa.bool_()), ("n_segments", pa.int32()),
+    ("score", pa.float64()),
+])
+STAMP = "coding.json"
+_NEEDED = ["doc_id", "segment_id", "unit", "role", "text", "raw", "start"]
+
+
+def code_segments(segments, book: Codebook):
+    """Code the paragraphs of a segments table (pyarrow Table or pandas
+    DataFrame with doc_id, segment_id, unit, role, text, raw, start).
+
+    Returns (codes, doc_codes) as pyarrow Tables:
+    - codes: one row per accepted match, body and comment paragraphs alike
+      (``role`` tells which), in reading order;
+    - doc_codes: one row per document with a body paragraph and per code id,
+      zeros included, from body paragraphs only (comments never change a
+      document's codes). ``present``: at least one body paragraph carries the
+      code; ``n_segments``: how many; ``score``: for a frame question 1 or 0,
+      for a generic frame the share of its questions answered yes (Semetko &
+      Valkenburg), otherwise the share of the document's body paragraphs.
+    """
+    if not isinstance(segments, pa.Table):
+        segments = pa.Table.from_pandas(segments, preserve_index=False)
+    cols = {c: segments[c].to_pylist() for c in _NEEDED}
+    rows = [i for i, u in enumerate(cols["unit"]) if u == "paragraph"]
+    texts = [cols["text"][i] for i in rows]
+    m = matcher(book)
+    data, byte_starts = _join(texts)
+    hits = m.scan(data)
+
+    out = {name: [] for name in CODES.names}
+    per_doc = {}  # doc_id -> {code: set of body paragraph ids}
+    body_paras = {}  # doc_id -> number of body paragraphs
+    for i in rows:
+        doc = cols["doc_id"][i]
+        per_doc.setdefault(doc, {})
+        if cols["role"][i] == "body":
+            body_paras[doc] = body_paras.get(doc, 0) + 1
+    maps = {}
+    found = {}  # paragraph -> [(raw start, raw end, code, indicator)]
+    for k, bs, be in hits:
+        p = bisect.bisect_right(byte_starts, bs) - 1
+        text = texts[p]
+        s, e = bs - byte_starts[p], be - byte_starts[p]
+        if not text.isascii():
+            raw_bytes = text.encode("utf-8")
+            s, e = len(raw_bytes[:s].decode("utf-8")), len(raw_bytes[:e].decode("utf-8"))
+        if not m.accept(k, text, s, e):
+            continue
+        i = rows[p]
+        if p not in maps:
+            maps[p] = normalize_with_offsets(cols["raw"][i])
+        _, starts, ends = maps[p]
+        rs, re_ = starts[s], ends[e - 1]
+        ind = book.indicators[k]
+        found.setdefault(p, []).append((rs, re_, ind.code, ind.id))
+    for p in sorted(found):
+        i = rows[p]
+        doc = cols["doc_id"][i]
+        for rs, re_, code, indicator in outermost(found[p]):
+            out["doc_id"].append(doc)
+            out["segment_id"].append(cols["segment_id"][i])
+            out["role"].append(cols["role"][i])
+            out["code"].append(code)
+            out["indicator"].append(indicator)
+            out["evidence"].append(cols["raw"][i][rs:re_])
+            out["start"].append(cols["start"][i] + rs)
+            out["end"].append(cols["start"][i] + re_)
+            out["source"].append("dictionary")
+            if cols["role"][i] == "body":
+                per_doc[doc].setdefault(code, set()).add(cols["segment_id"][i])
+    codes = pa.Table.from_pydict(out, schema=CODES)
+    return codes, _doc_codes(per_doc, body_paras, book)
+
+
+def _join(texts):
+    """One UTF-8 buffer of all texts separated by NUL, and each text's byte start."""
+    starts, pos, parts = [], 0, []
+    for t in texts:
+        b = t.encode("utf-8")
+        starts.append(pos)
+        parts.append(b)
+        pos += len(b) + 1
+    return b"\0".join(parts), starts
+
+
+def _doc_codes(per_doc, body_paras, book):
+    out = {name: [] for name in DOC_CODES.names}
+    for doc, found in per_doc.items():
+        if doc not in body_paras:
+            continue  # comments only: no document codes
+        n_paras = body_paras[doc]
+        for c in book.codes:
+            if c.questions:
+                segs = set().union(*(found.get(q, set()) for q in c.questions))
+                score = sum(bool(found.get(q)) for q in c.questions) / len(c.questions)
+            else:
+                segs = found.get(c.id, set())
+                score = (1.0 if segs else 0.0) if c.parent else len(segs) / n_paras
+            out["doc_id"].append(doc)
+            out["code"].append(c.id)
+            out["present"].append(bool(segs))
+            out["n_segments"].append(len(segs))
+            out["score"].append(score)
+    return pa.Table.from_pydict(out, schema=DOC_CODES)
+
+
+@dataclass
+class CodingResult:
+    out_dir: Path
+    up_to_date: bool
+    written: list = field(default_factory=list)
+    unchanged: list = field(default_factory=list)
+    counts: dict = field(default_factory=dict)
+
+
+def code_corpus(processed_dir=None, book: Codebook | None = None, force=False,
+                batch_rows=65_536) -> CodingResult:
+    """Code ``segments.parquet`` in ``processed_dir`` into codes and doc_codes.
+
+    Streams the segments in batches (a document's rows are never split
+    between batches), writes atomically, and writes nothing when the stamp
+    says segments, codebook, code and packages are unchanged.
+    """
+    from .pipeline import code_fingerprint, package_versions
+
+    out_dir = Path(processed_dir or paths.PROCESSED)
+    book = book or load_codebook()
+    segments_path = out_dir / "segments.parquet"
+    key = {
+        "segments_sha256": sha256_file(segments_path),
+        "codebook_version": book.version,
+        "codebook_sha256": book.fingerprint,
+        "code_sha256": code_fingerprint(),
+        "packages": package_versions(("pyarrow", "hyperscan")),
+    }
+    if not force:
+        try:
+            stamp = json.loads((out_dir / STAMP).read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            stamp = None
+        if stamp and stamp.get("key") == key and all(
+                (out_dir / f).is_file() and sha256_file(out_dir / f) == info["sha256"]
+                for f, info in stamp.get("outputs", {}).items()):
+            return CodingResult(out_dir, True)
+
+    tmp = Path(tempfile.mkdtemp(prefix=".coding-", dir=out_dir))
+    try:
+        writers = {"codes": pq.ParquetWriter(tmp / "codes.parquet", CODES, compression="zstd"),
+                   "doc_codes": pq.ParquetWriter(tmp / "doc_codes.parquet", DOC_CODES,
+                                                 compression="zstd")}
+        rows = {"codes": 0, "doc_codes": 0}
+        try:
+            for batch in _document_batches(segments_path, batch_rows):
+                codes, doc_codes = code_segments(batch, book)
+                for name, t in (("codes", codes), ("doc_codes", doc_codes)):
+                    if t.num_rows:
+                        writers[name].write_table(t)
+                        rows[name] += t.num_rows
+        finally:
+            for w in writers.values():
+                w.close()
+        outputs = {f"{n}.parquet": {"sha256": sha256_file(tmp / f"{n}.parquet"), "rows": rows[n]}
+                   for n in ("codes", "doc_codes")}
+        (tmp / STAMP).write_text(json.dumps({"key": key, "outputs": outputs}, indent=2,
+                                            sort_keys=True) + "\n", encoding="utf-8")
+        result = CodingResult(out_dir, False, counts=rows)
+        for f in [*outputs, STAMP]:
+            (result.written if replace_if_changed(tmp / f, out_dir / f)
+             else result.unchanged).append(f)
+        return result
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+def _document_batches(path, batch_rows):
+    """Tables of whole documents' segments, about ``batch_rows`` rows each."""
+    pending = None
+    for batch in pq.ParquetFile(path).iter_batches(batch_size=batch_rows, columns=_NEEDED):
+        t = pa.Table.from_batches([batch])
+        if pending is not None:
+            t = pa.concat_tables([pending, t])
+        docs = t["doc_id"]
+        last = docs[len(docs) - 1].as_py()
+        # hold back the last document: its rows may go on in the next batch
+        cut = len(docs)
+        while cut > 0 and docs[cut - 1].as_py() == last:
+            cut -= 1
+        if cut == 0:
+            pending = t
+            continue
+        pending = t.slice(cut)
+        yield t.slice(0, cut)
+    if pending is not None and pending.num_rows:
+        yield pending
+
+
+def kwic(codes, segments, code: str, width: int = 60):
+    """Key words in context for one code: its evidence with up to ``width``
+    characters either side, from the paragraph's raw text, normalised for
+    reading. Returns a pandas DataFrame (doc_id, segment_id, role, indicator,
+    left, evidence, right, start, end), in reading order."""
+    import pandas as pd
+
+    if isinstance(codes, pa.Table):
+        codes = codes.to_pandas()
+    if isinstance(segments, pa.Table):
+        segments = segments.to_pandas()
+    hits = codes[codes["code"] == code]
+    paras = segments[segments["unit"] == "paragraph"].set_index(["doc_id", "segment_id"])
+    rows = []
+    for h in hits.itertuples(index=False):
+        p = paras.loc[(h.doc_id, h.segment_id)]
+        s, e = h.start - p.start, h.end - p.start
+        left, right = p.raw[max(0, s - width):s], p.raw[e:e + width]
+        rows.append({"doc_id": h.doc_id, "segment_id": h.segment_id, "role": h.role,
+                     "indicator": h.indicator,
+                     "left": ("..." if s > width else "") + normalize(left),
+                     "evidence": normalize(h.evidence),
+                     "right": normalize(right) + ("..." if e + width < len(p.raw) else ""),
+                     "start": h.start, "end": h.end})
+    return pd.DataFrame(rows, columns=["doc_id", "segment_id", "role", "indicator", "left",
+                                       "evidence", "right", "start", "end"])
+
+
+def methods_markdown(book: Codebook) -> str:
+    """The codebook as the report's methods section (Markdown): version,
+    changelog, guards, and every code with its definition, questions and
+    indicators, so the method described is the method that ran."""
+    lines = [f"## Coding scheme (codebook version {book.version})", "",
+             "Codes are assigned per body paragraph by a dictionary coder: each indicator is "
+             "a word-bounded, case-insensitive phrase (a word ending in * may go on) or a "
+             "regular expression, matched on normalised text. "
+             "A code is present in a document when at least one body paragraph carries it; "
+             "reader comments are coded separately and never change a document's codes. "
+             "A generic frame's score is the share of its questions answered yes "
+             "(Semetko & Valkenburg 2000).", ""]
+    for name, g in sorted(book.guards.items()):
+        cues = sorted(g["single"]) + list(g["multi"]) + [p + "*" for p in g["prefix"]]
+        lines.append(f"- **{name} guard**: a match is dropped when one of these words stands "
+                     f"within {g['window']} words before it in the same clause: "
+                     + ", ".join(f"_{c}_" for c in cues) + ".")
+    lines.append("")
+    titles = {"generic_frame": "Generic news frames", "issue_frame": "Issue-specific frames",
+              "backlash": "Backlash themes"}
+    family = None
+    for c in book.codes:
+        if c.family != family and not c.parent:
+            family = c.family
+            lines += [f"### {titles[family]}", ""]
+        if c.parent:
+            lines.append(f"  - `{c.id}`: {c.text}")
+            lines += [f"    - {_describe(ind)}" for ind in book.indicators if ind.code == c.id]
+            continue
+        lines.append(f"- **{c.label}** (`{c.id}`): {c.definition}")
+        if c.include:
+            lines.append(f"  - Include: {c.include}")
+        if c.exclude:
+            lines.append(f"  - Exclude: {c.exclude}")
+        lines += [f"  - {_describe(ind)}" for ind in book.indicators if ind.code == c.id]
+    lines += ["", "### Codebook changes", ""]
+    lines += [f"- {e['version']}: {' '.join(str(e.get('changes', '')).split())}"
+              for e in book.changelog]
+    return "\n".join(lines) + "\n"
+
+
+def _describe(ind) -> str:
+    parts = [f'"{p}"' for p in ind.phrases] + [f"`{p}`" for p in ind.patterns]
+    text = f"indicator `{ind.id}`: " + ", ".join(parts)
+    if ind.guards:
+        text += f"; guards: {', '.join(ind.guards)}"
+    if ind.context_phrases:
+        text += (f"; counts only within {ind.context_window} words of "
+                 + ", ".join(f'"{p}"' for p in ind.context_phrases))
+    return text

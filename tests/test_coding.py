@@ -1,0 +1,121 @@
+"""The coder on real tables: evidence offsets, determinism, comments kept
+apart, zero rows, the seeds' codes, key words in context and methods text."""
+
+import pyarrow.parquet as pq
+
+from analysis import paths
+from analysis.codebook import load_codebook
+from analysis.coding import code_segments, kwic, methods_markdown
+from conftest import ARTICLE, run_cli, table, write_corpus
+
+BOOK = load_codebook()
+W = "000_8b4f6d6c62240631", "001_edab2e6d0a5b9686", "002_5d940f0a5119fa01"
+
+
+def test_evidence_is_exactly_the_raw_text_at_its_offsets(seed_build):
+    codes = table(seed_build, "codes")
+    assert len(codes) > 50
+    for doc_id, g in codes.groupby("doc_id"):
+        raw = (paths.RAW / f"{doc_id}.txt").read_bytes().decode("utf-8")
+        for s, e, ev in zip(g.start, g.end, g.evidence):
+            assert raw[s:e] == ev
+    assert set(codes.source) == {"dictionary"}
+
+
+def test_coding_is_deterministic(seed_build):
+    segments = pq.read_table(seed_build / "segments.parquet")
+    a, b = code_segments(segments, BOOK), code_segments(segments, BOOK)
+    assert a[0].equals(b[0]) and a[1].equals(b[1])
+    stored = pq.read_table(seed_build / "codes.parquet")
+    assert a[0].equals(stored)
+
+
+def test_doc_codes_has_every_code_for_every_document_zeros_included(seed_build):
+    dc = table(seed_build, "doc_codes")
+    assert len(dc) == 3 * len(BOOK.ids)
+    assert list(dc.code[: len(BOOK.ids)]) == BOOK.ids
+    assert (~dc.present).sum() > 0 and (dc.n_segments[~dc.present] == 0).all()
+    frames = dc[dc.code == "frame.responsibility"].set_index("doc_id")
+    questions = dc[dc.code.str.startswith("frame.responsibility.")]
+    for doc_id, g in questions.groupby("doc_id"):
+        assert frames.loc[doc_id, "score"] == g.present.mean()  # S&V: share of questions yes
+
+
+def test_comments_never_change_a_documents_codes(tmp_path):
+    body = "A Title\n\nThe court heard the case on Monday.\n"
+    comment_section = ("\nOne thought on \u201cA Title\n\n  1. State media called it a witch "
+                       "hunt!\n\nLeave a Reply\n\nConnecting to %s")
+    plain = write_corpus(tmp_path / "a", {"x.txt": body.encode()})
+    with_comment = write_corpus(tmp_path / "b", {"x.txt": (body + comment_section).encode()})
+    run_cli("build", "--corpus", plain, "--out", tmp_path / "oa", check=0)
+    run_cli("build", "--corpus", with_comment, "--out", tmp_path / "ob", check=0)
+    a, b = table(tmp_path / "oa", "doc_codes"), table(tmp_path / "ob", "doc_codes")
+    assert a.equals(b)
+    codes = table(tmp_path / "ob", "codes")
+    hunt = codes[codes.code == "backlash.state_delegitimization"]
+    assert list(hunt.role) == ["comment"] and list(hunt.segment_id) == ["c1"]
+
+
+def test_seed_articles_carry_the_codes_they_plainly_carry(seed_build):
+    dc = table(seed_build, "doc_codes").set_index(["doc_id", "code"])
+
+    def present(doc, code):
+        return bool(dc.loc[(doc, code), "present"])
+
+    tone, blog, wapo = W
+    for code in ("issue.legal_process", "backlash.false_accusation", "backlash.legal_retaliation",
+                 "backlash.social_sanction", "backlash.gender_antagonism", "frame.conflict",
+                 "frame.economic"):
+        assert present(tone, code), (tone, code)
+    for code in ("issue.state_control", "backlash.censorship", "backlash.legal_retaliation",
+                 "issue.movement_advocacy", "frame.responsibility"):
+        assert present(blog, code), (blog, code)
+    for code in ("backlash.state_delegitimization", "backlash.offline_intimidation",
+                 "backlash.professional_retaliation", "backlash.online_abuse",
+                 "backlash.victim_credibility", "issue.gender_norms",
+                 "issue.institutional_accountability"):
+        assert present(wapo, code), (wapo, code)
+    # and plainly absent ones
+    for doc, code in ((tone, "backlash.state_delegitimization"), (tone, "backlash.censorship"),
+                      (blog, "backlash.offline_intimidation"), (wapo, "backlash.censorship"),
+                      (blog, "backlash.professional_retaliation")):
+        assert not present(doc, code), (doc, code)
+
+
+def test_kwic_shows_evidence_in_its_context(seed_build):
+    k = kwic(table(seed_build, "codes"), table(seed_build, "segments"),
+             "backlash.offline_intimidation", width=30)
+    assert len(k) == 1
+    row = k.iloc[0]
+    assert row.evidence == "pushed"
+    assert row.left == "...and forcibly kissing her, was"  # 30 characters, cut marked
+    assert row.right.startswith("by antagonistic bystanders")
+    proc = run_cli("kwic", "backlash.offline_intimidation", "--out", seed_build, check=0)
+    assert "1 piece(s) of evidence" in proc.stdout and "antagonistic bystanders" in proc.stdout
+    bad = run_cli("kwic", "backlash.nonsense", "--out", seed_build)
+    assert bad.returncode == 2 and "is not a code id of codebook" in bad.stderr
+
+
+def test_methods_text_is_generated_from_the_codebook():
+    text = methods_markdown(BOOK)
+    assert f"codebook version {BOOK.version}" in text
+    for code in BOOK.codes:
+        assert f"`{code.id}`" in text
+    assert '"witch hunt*"' in text and "Semetko & Valkenburg" in text
+    assert run_cli("methods", check=0).stdout == text
+
+
+def test_a_codebook_change_recodes_and_nothing_else(tmp_path):
+    corpus = write_corpus(tmp_path / "c", {"a.txt": ARTICLE.encode()})
+    out = tmp_path / "out"
+    run_cli("build", "--corpus", corpus, "--out", out, check=0)
+    again = run_cli("build", "--corpus", corpus, "--out", out, check=0).stdout
+    assert "Coding is up to date" in again and "nothing was written" in again
+    changed = tmp_path / "codebook.yaml"
+    text = paths.CODEBOOK.read_text()
+    changed.write_text(text.replace('"hearing"]', '"hearing", "paragraph"]', 1))
+    proc = run_cli("build", "--corpus", corpus, "--out", out, "--codebook", changed, check=0)
+    assert "is up to date" in proc.stdout  # the corpus stage did not rerun
+    assert "Coded with codebook" in proc.stdout and "wrote codes.parquet" in proc.stdout
+    codes = table(out, "codes")
+    assert "paragraph" in set(codes.evidence.str.lower())
