@@ -164,7 +164,8 @@ def test_hyperscan_finds_what_a_naive_per_pattern_regex_finds():
     m = matcher(BOOK)
     for text in texts:
         data = text.encode("utf-8")
-        fast = {(k, len(data[:s].decode()), len(data[:e].decode())) for k, s, e in m.scan(data)}
+        fast = {(int(m.owner[x]), len(data[:s].decode()), len(data[:e].decode()))
+                for x, s, e in m.scan(data).tolist() if m.kind[x] == m.IND}
         naive = set()
         for k, ind in enumerate(BOOK.indicators):
             for expr in ind.expressions:

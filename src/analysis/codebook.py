@@ -16,6 +16,7 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
 import yaml
 
 from . import paths
@@ -28,8 +29,6 @@ _CODE_KEYS = {"id", "family", "label", "definition", "include", "exclude", "ques
               "indicators", "examples", "guards"}
 _QUESTION_KEYS = {"id", "text", "indicators", "examples", "guards"}
 _INDICATOR_KEYS = {"id", "phrases", "patterns", "guards", "context"}
-_WORD = re.compile(r"[\w'#$-]+")
-_CLAUSE_END = re.compile(r"[.;:!?]")
 
 
 @dataclass(frozen=True)
@@ -93,7 +92,9 @@ def phrase_expression(phrase: str) -> str:
         parts.append(re.escape(w[:-1]) + r"\w*" if w.endswith("*") else re.escape(w))
     words = phrase.split()
     start = r"\b" if re.match(r"\w", words[0]) else ""
-    end = r"\b" if re.search(r"\w$", words[-1]) else ""
+    # an open-ended word also ends at a word boundary, so that Hyperscan
+    # reports it once, not at every letter
+    end = r"\b" if re.search(r"[\w*]$", words[-1]) else ""
     return start + r"\s+".join(parts) + end
 
 
@@ -239,7 +240,7 @@ def _guards(problems, path, spec):
                             "before a match, a positive whole number).")
             continue
         words = [str(c).lower() for c in cues]
-        out[name] = {"window": window,
+        out[name] = {"window": window, "cues": tuple(words),
                      "single": frozenset(w for w in words if " " not in w and "*" not in w),
                      "multi": tuple(w for w in words if " " in w),
                      "prefix": tuple(w.rstrip("*") for w in words if w.endswith("*"))}
@@ -300,52 +301,123 @@ _matchers: dict = {}
 
 
 class Matcher:
-    """All indicators of a codebook in one Hyperscan database."""
+    """All indicators of a codebook, with the guards' cue words and the
+    indicators' context phrases, in one Hyperscan database.
+
+    ``matches(data, starts)`` scans a buffer of NUL-separated normalised texts
+    once and decides every match with array operations over global byte
+    positions, so the work per match stays in numpy, not in Python:
+    - a guard drops a match when one of its cues ends before the match, in the
+      same clause (no . ; : ! ? between), with at most ``window`` spaces (words)
+      between the cue and the match;
+    - a context requirement keeps a match only when one of its context phrases
+      is in the same text within ``window`` words on either side;
+    - of the matches of one indicator at one start, the longest is kept.
+    """
+
+    IND, CUE, CONTEXT = 0, 1, 2
 
     def __init__(self, book: Codebook):
-        import hyperscan
-
         self.book = book
-        self.owner = []  # expression index -> indicator index
-        expressions = []
+        expressions, kind, owner = [], [], []
+
+        def add(expr, k, o):
+            expressions.append(expr.encode("utf-8"))
+            kind.append(k)
+            owner.append(o)
+
         for k, ind in enumerate(book.indicators):
             for expr in ind.expressions:
-                expressions.append(expr.encode("utf-8"))
-                self.owner.append(k)
+                add(expr, self.IND, k)
+            for phrase in ind.context_phrases:
+                add(phrase_expression(phrase), self.CONTEXT, k)
+        self.guard_names = sorted(book.guards)
+        for g, name in enumerate(self.guard_names):
+            for cue in book.guards[name]["cues"]:
+                add(r"n't\b" if cue == "n't" else phrase_expression(cue), self.CUE, g)
+        self.kind = np.array(kind, dtype=np.int8)
+        self.owner = np.array(owner, dtype=np.int64)
         self.db = _compile(expressions)
-        self.context = {k: re.compile(ind.context, re.I)
-                        for k, ind in enumerate(book.indicators) if ind.context}
+        n = len(book.indicators)
+        self.applies = np.zeros((n, len(self.guard_names)), dtype=bool)
+        for k, ind in enumerate(book.indicators):
+            for g in ind.guards:
+                self.applies[k, self.guard_names.index(g)] = True
+        self.window = np.array([book.guards[g]["window"] for g in self.guard_names])
+        self.context_window = np.array([ind.context_window for ind in book.indicators])
 
-    def scan(self, data: bytes) -> list:
-        """(indicator index, start byte, end byte) of every match, nested and
-        overlapping ones included, sorted by position. Hyperscan reports each
-        end of an open-ended match ("$6", "$6,", ... "$6,960"); only the
-        longest per indicator and start is kept."""
-        ends = {}
-        owner = self.owner
+    def scan(self, data: bytes) -> np.ndarray:
+        """Every raw Hyperscan report as rows (expression id, start, end)."""
+        hits = []
+        append = hits.append
 
         def on_match(expr_id, start, end, flags, context):
-            key = (owner[expr_id], start)
-            if end > ends.get(key, -1):
-                ends[key] = end
+            append((expr_id, start, end))
 
         self.db.scan(data, match_event_handler=on_match)
-        return sorted(((k, s, e) for (k, s), e in ends.items()), key=lambda h: (h[1], -h[2], h[0]))
+        return np.array(hits, dtype=np.int64).reshape(-1, 3)
 
-    def accept(self, k: int, text: str, start: int, end: int) -> bool:
-        """Whether a match at text[start:end] survives its indicator's guards
-        and context requirement."""
-        ind = self.book.indicators[k]
-        for g in ind.guards:
-            if _guarded(self.book.guards[g], text, start):
-                return False
-        if ind.context:
-            w = ind.context_window
-            left = _WORD.findall(text[max(0, start - 20 * w):start])[-w:]
-            right = _WORD.findall(text[end:end + 20 * w])[:w]
-            if not self.context[k].search(" ".join(left + [text[start:end]] + right)):
-                return False
-        return True
+    def matches(self, data: bytes, starts) -> tuple:
+        """Accepted indicator matches in a buffer of NUL-separated texts
+        beginning at byte offsets ``starts``: arrays (indicator, start, end)
+        of byte offsets into ``data``, sorted by start."""
+        hits = self.scan(data)
+        kind, owner = self.kind[hits[:, 0]], self.owner[hits[:, 0]]
+        buf = np.frombuffer(data, dtype=np.uint8)
+        spaces = np.concatenate(([0], np.cumsum(buf == 32, dtype=np.int64)))
+        barriers = np.concatenate(([-1], np.flatnonzero(  # -1: the start of the buffer
+            np.isin(buf, np.frombuffer(b".;:!?\0", dtype=np.uint8)))))
+        starts = np.asarray(starts, dtype=np.int64)
+
+        ind = hits[kind == self.IND]
+        k, s, e = owner[kind == self.IND], ind[:, 1], ind[:, 2]
+        # the longest match per indicator and start
+        order = np.lexsort((e, s, k))
+        k, s, e = k[order], s[order], e[order]
+        last = np.ones(len(k), dtype=bool)
+        last[:-1] = (k[1:] != k[:-1]) | (s[1:] != s[:-1])
+        k, s, e = k[last], s[last], e[last]
+
+        keep = np.ones(len(k), dtype=bool)
+        # the last clause barrier before each match
+        clause_start = barriers[np.searchsorted(barriers, s, side="right") - 1]
+        cues = hits[kind == self.CUE]
+        cue_owner = owner[kind == self.CUE]
+        for g in range(len(self.guard_names)):
+            ends = np.sort(cues[cue_owner == g][:, 2])
+            if not len(ends):
+                continue
+            j = np.searchsorted(ends, s, side="right") - 1
+            cue_end = ends[np.maximum(j, 0)]
+            guarded = ((j >= 0) & (cue_end > clause_start)
+                       & (spaces[s] - spaces[cue_end] <= self.window[g]))
+            keep &= ~(guarded & self.applies[k, g])
+        needs = self.context_window[k] > 0
+        if needs.any():
+            ctx = hits[kind == self.CONTEXT]
+            ctx_owner = owner[kind == self.CONTEXT]
+            para = np.searchsorted(starts, s, side="right") - 1
+            for kk in np.unique(k[needs]):
+                mask = k == kk
+                w = self.context_window[kk]
+                c = ctx[ctx_owner == kk]
+                near = np.zeros(mask.sum(), dtype=bool)
+                if len(c):
+                    ms, me, mp = s[mask], e[mask], para[mask]
+                    ce = np.sort(c[:, 2])  # context phrases ending before the match ends
+                    j = np.searchsorted(ce, me, side="right") - 1
+                    left = ce[np.maximum(j, 0)]
+                    near |= ((j >= 0) & (np.searchsorted(starts, left - 1, side="right") - 1 == mp)
+                             & (spaces[ms] - spaces[np.minimum(left, ms)] <= w))
+                    cs = np.sort(c[:, 1])  # context phrases starting after the match starts
+                    j = np.searchsorted(cs, ms, side="left")
+                    right = cs[np.minimum(j, len(cs) - 1)]
+                    near |= ((j < len(cs)) & (np.searchsorted(starts, right, side="right") - 1 == mp)
+                             & (spaces[np.maximum(right, me)] - spaces[me] <= w))
+                keep[np.flatnonzero(mask)] &= near
+        k, s, e = k[keep], s[keep], e[keep]
+        order = np.lexsort((k, -e, s))
+        return k[order], s[order], e[order]
 
 
 def _compile(expressions: list):
@@ -368,34 +440,18 @@ def matcher(book: Codebook) -> Matcher:
     return m
 
 
-def _guarded(guard: dict, text: str, start: int) -> bool:
-    left = text[max(0, start - 200):start]
-    ends = list(_CLAUSE_END.finditer(left))
-    if ends:
-        left = left[ends[-1].end():]
-    words = [w.lower() for w in _WORD.findall(left)][-guard["window"]:]
-    contraction = "n't" in guard["single"]  # didn't, isn't, won't ...
-    if any(w in guard["single"] or (contraction and w.endswith("n't")) for w in words):
-        return True
-    if any(w.startswith(p) for w in words for p in guard["prefix"]):
-        return True
-    joined = f" {' '.join(words)} "
-    return any(f" {cue} " in joined for cue in guard["multi"])
-
-
 def find_codes(book: Codebook, text: str):
-    """(code id, indicator id, start, end) of every accepted match in a
-    normalised text, in order of position. For examples and small texts; the
-    coder scans whole batches at once."""
-    m = matcher(book)
+    """(code id, indicator id, start, end) of every accepted match in one
+    normalised text, outermost per code, in order of position: the same
+    decisions as the coder, for examples and small texts."""
     data = text.encode("utf-8")
-    out = []
-    for k, bs, be in m.scan(data):
-        s, e = len(data[:bs].decode("utf-8")), len(data[:be].decode("utf-8"))
-        if m.accept(k, text, s, e):
-            ind = book.indicators[k]
-            out.append((s, e, ind.code, ind.id))
-    return [(c, i, s, e) for s, e, c, i in outermost(out)]
+    k, s, e = matcher(book).matches(data, [0])
+    found = []
+    for kk, ss, ee in zip(k.tolist(), s.tolist(), e.tolist()):
+        ind = book.indicators[kk]
+        found.append((len(data[:ss].decode("utf-8")), len(data[:ee].decode("utf-8")),
+                      ind.code, ind.id))
+    return [(c, i, s_, e_) for s_, e_, c, i in outermost(found)]
 
 
 def outermost(found):

@@ -12,19 +12,20 @@ batches and writes ``codes.parquet``, ``doc_codes.parquet`` and
 are unchanged.
 """
 
-import bisect
 import json
+import unicodedata
 import shutil
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 
 from . import paths
-from .cleaning import normalize, normalize_with_offsets
-from .codebook import Codebook, load_codebook, matcher, outermost
+from .cleaning import _DROP, normalize, normalize_with_offsets
+from .codebook import Codebook, load_codebook, matcher
 from .fileio import replace_if_changed, sha256_file
 
 _str = pa.string()
@@ -60,53 +61,74 @@ def code_segments(segments, book: Codebook):
     cols = {c: segments[c].to_pylist() for c in _NEEDED}
     rows = [i for i, u in enumerate(cols["unit"]) if u == "paragraph"]
     texts = [cols["text"][i] for i in rows]
-    m = matcher(book)
+    raws = [cols["raw"][i] for i in rows]
     data, byte_starts = _join(texts)
-    hits = m.scan(data)
+    k, s, e = matcher(book).matches(data, byte_starts)
 
-    out = {name: [] for name in CODES.names}
-    per_doc = {}  # doc_id -> {code: set of body paragraph ids}
-    body_paras = {}  # doc_id -> number of body paragraphs
+    # byte offsets -> paragraph and character offsets within it (UTF-8 lead bytes)
+    starts = np.asarray(byte_starts, dtype=np.int64)
+    para = np.searchsorted(starts, s, side="right") - 1
+    buf = np.frombuffer(data, dtype=np.uint8)
+    chars = np.concatenate(([0], np.cumsum((buf & 0xC0) != 0x80, dtype=np.int64)))
+    cs, ce = chars[s] - chars[starts[para]], chars[e] - chars[starts[para]]
+    position = {c.id: n for n, c in enumerate(book.codes)}
+    code_of = np.array([position[ind.code] for ind in book.indicators], dtype=np.int64)
+    code = code_of[k]
+
+    # normalised -> raw offsets: the same positions unless normalising changed lengths
+    rs, re_ = cs.copy(), ce.copy()
+    for p in np.unique(para).tolist():
+        if not _same_positions(raws[p], texts[p]):
+            _, smap, emap = normalize_with_offsets(raws[p])
+            m = para == p
+            rs[m] = np.take(smap, cs[m])
+            re_[m] = np.take(emap, ce[m] - 1)
+
+    # one piece of evidence per stretch: drop matches inside another of the same code
+    order = np.lexsort((k, -re_, rs, code, para))
+    para, code, k, rs, re_ = para[order], code[order], k[order], rs[order], re_[order]
+    group = para * (len(book.codes) + 1) + code
+    reach = np.maximum.accumulate(group * (1 << 32) + re_) if len(group) else group
+    prev = np.concatenate(([-1], reach[:-1]))
+    outer = (group * (1 << 32) + re_) > prev
+    para, code, k, rs, re_ = para[outer], code[outer], k[outer], rs[outer], re_[outer]
+    order = np.lexsort((k, code, -re_, rs, para))  # reading order
+    para, code, k, rs, re_ = para[order], code[order], k[order], rs[order], re_[order]
+
+    row = np.asarray(rows, dtype=np.int64)[para]
+    seg_start = np.asarray(cols["start"], dtype=np.int64)[row] if len(row) else row
+    row_l, para_l, rs_l, re_l = row.tolist(), para.tolist(), rs.tolist(), re_.tolist()
+    codes = pa.Table.from_pydict({
+        "doc_id": [cols["doc_id"][i] for i in row_l],
+        "segment_id": [cols["segment_id"][i] for i in row_l],
+        "role": [cols["role"][i] for i in row_l],
+        "code": [book.codes[c].id for c in code.tolist()],
+        "indicator": [book.indicators[x].id for x in k.tolist()],
+        "evidence": [raws[p][a:b] for p, a, b in zip(para_l, rs_l, re_l)],
+        "start": (seg_start + rs).tolist(),
+        "end": (seg_start + re_).tolist(),
+        "source": ["dictionary"] * len(row_l),
+    }, schema=CODES)
+
+    per_doc, body_paras = {}, {}
     for i in rows:
         doc = cols["doc_id"][i]
         per_doc.setdefault(doc, {})
         if cols["role"][i] == "body":
             body_paras[doc] = body_paras.get(doc, 0) + 1
-    maps = {}
-    found = {}  # paragraph -> [(raw start, raw end, code, indicator)]
-    for k, bs, be in hits:
-        p = bisect.bisect_right(byte_starts, bs) - 1
-        text = texts[p]
-        s, e = bs - byte_starts[p], be - byte_starts[p]
-        if not text.isascii():
-            raw_bytes = text.encode("utf-8")
-            s, e = len(raw_bytes[:s].decode("utf-8")), len(raw_bytes[:e].decode("utf-8"))
-        if not m.accept(k, text, s, e):
-            continue
-        i = rows[p]
-        if p not in maps:
-            maps[p] = normalize_with_offsets(cols["raw"][i])
-        _, starts, ends = maps[p]
-        rs, re_ = starts[s], ends[e - 1]
-        ind = book.indicators[k]
-        found.setdefault(p, []).append((rs, re_, ind.code, ind.id))
-    for p in sorted(found):
-        i = rows[p]
-        doc = cols["doc_id"][i]
-        for rs, re_, code, indicator in outermost(found[p]):
-            out["doc_id"].append(doc)
-            out["segment_id"].append(cols["segment_id"][i])
-            out["role"].append(cols["role"][i])
-            out["code"].append(code)
-            out["indicator"].append(indicator)
-            out["evidence"].append(cols["raw"][i][rs:re_])
-            out["start"].append(cols["start"][i] + rs)
-            out["end"].append(cols["start"][i] + re_)
-            out["source"].append("dictionary")
-            if cols["role"][i] == "body":
-                per_doc[doc].setdefault(code, set()).add(cols["segment_id"][i])
-    codes = pa.Table.from_pydict(out, schema=CODES)
+    body = np.array([cols["role"][i] == "body" for i in row_l], dtype=bool)
+    pairs = np.unique(np.stack([row[body], code[body]]), axis=1) if body.any() else [[], []]
+    for i, c in zip(*(np.asarray(x).tolist() for x in pairs)):
+        per_doc[cols["doc_id"][i]].setdefault(book.codes[c].id, set()).add(cols["segment_id"][i])
     return codes, _doc_codes(per_doc, body_paras, book)
+
+
+def _same_positions(raw: str, text: str) -> bool:
+    """Whether normalising kept every character's position: the same length,
+    already NFC, and nothing deleted (quote and white-space replacements are
+    one for one)."""
+    return (len(raw) == len(text) and unicodedata.is_normalized("NFC", raw)
+            and not any(ch in raw for ch in _DROP))
 
 
 def _join(texts):
