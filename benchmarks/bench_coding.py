@@ -5,7 +5,7 @@ missing), so the coder reads the same segments.parquet a real build writes.
 Measured, each in a fresh interpreter:
 
 - the coder end to end (code_corpus: read segments, scan, guards, evidence
-  offsets, write codes and doc_codes);
+  offsets, write codes and doc_codes), in 1 and 2 processes;
 - the Hyperscan scan alone over the same paragraph texts;
 - ripgrep (the yardstick; Debian package ripgrep) counting every indicator
   expression, case-insensitive and word-bounded as the expressions are, over
@@ -25,16 +25,24 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 
+# Peak memory is sampled from /proc: ru_maxrss survives exec on Linux, so a
+# child would report its parent's peak.
 CODE = textwrap.dedent("""
-    import json, resource, sys, time
+    import json, sys, threading, time
     from analysis.coding import code_corpus
     from analysis.codebook import load_codebook
+    peak, done = [0], threading.Event()
+    def sample():
+        while not done.is_set():
+            peak[0] = max(peak[0], int(open("/proc/self/statm").read().split()[1]) * 4096)
+            time.sleep(0.2)
+    threading.Thread(target=sample, daemon=True).start()
     book = load_codebook()
     t = time.perf_counter()
-    res = code_corpus(sys.argv[1], book, force=True)
+    res = code_corpus(sys.argv[1], book, force=True, jobs=int(sys.argv[2]))
     dt = time.perf_counter() - t
-    print(json.dumps({"seconds": dt, "codes": res.counts["codes"],
-                      "rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
+    done.set()
+    print(json.dumps({"seconds": dt, "codes": res.counts["codes"], "rss_mb": peak[0] / 2**20}))
 """)
 
 SCAN = textwrap.dedent("""
@@ -86,12 +94,15 @@ def main():
     patterns.write_text("\n".join(e for ind in book.indicators for e in ind.expressions) + "\n")
     n_expr = sum(len(ind.expressions) for ind in book.indicators)
 
-    coder = json.loads(subprocess.run([py, "-c", CODE, out], capture_output=True, text=True,
-                                      check=True).stdout)
+    coders = {jobs: json.loads(subprocess.run([py, "-c", CODE, out, str(jobs)],
+                                              capture_output=True, text=True, check=True).stdout)
+              for jobs in (1, 2)}
+    coder = coders[2]
     scan = json.loads(subprocess.run([py, "-c", SCAN, para_file], capture_output=True,
                                      text=True, check=True).stdout)
-    rows = [("coder end to end (code_corpus)", coder["seconds"]),
-            ("Hyperscan scan alone", scan["seconds"])]
+    rows = [("coder, 1 process (code_corpus)", coders[1]["seconds"]),
+            ("coder, 2 processes", coders[2]["seconds"]),
+            ("Hyperscan scan alone, 1 process", scan["seconds"])]
     rg = shutil.which("rg")
     if rg:
         t = time.perf_counter()
@@ -107,7 +118,8 @@ def main():
     print(f"{'stage':<40}{'seconds':>9}{'MB/s':>9}{'paragraphs/s':>14}")
     for name, secs in rows:
         print(f"{name:<40}{secs:>9.2f}{size / 1e6 / secs:>9.1f}{len(texts) / secs:>14,.0f}")
-    print(f"coder: {coder['codes']:,} pieces of evidence, peak memory {coder['rss_mb']:.0f} MB; "
+    print(f"coder: {coder['codes']:,} pieces of evidence, peak memory of the main process "
+          f"{coders[1]['rss_mb']:.0f} MB (1 process), {coder['rss_mb']:.0f} MB (2); "
           f"Hyperscan matches before guards: {scan['matches']:,}")
     if rg:
         print(f"ripgrep lines counted: {rg_count:,} (one alternation: non-overlapping matches "

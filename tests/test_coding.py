@@ -1,6 +1,7 @@
 """The coder on real tables: evidence offsets, determinism, comments kept
 apart, zero rows, the seeds' codes, key words in context and methods text."""
 
+import pyarrow as pa
 import pyarrow.parquet as pq
 
 from analysis import paths
@@ -119,3 +120,33 @@ def test_a_codebook_change_recodes_and_nothing_else(tmp_path):
     assert "Coded with codebook" in proc.stdout and "wrote codes.parquet" in proc.stdout
     codes = table(out, "codes")
     assert "paragraph" in set(codes.evidence.str.lower())
+
+
+def test_evidence_offsets_hold_where_normalising_changes_lengths(tmp_path):
+    # double spaces, a soft hyphen, a zero-width space, a decomposed é, a line break
+    para = ("The caf\u0065\u0301 owner  was falsely\u00ad accused;  state\u200b media called it a "
+            "witch\nhunt.  Police  found no evidence.")
+    text = f"A Title\n\n{para}\n\nA second paragraph.\n"  # blank lines: wrapped lines join
+    corpus = write_corpus(tmp_path / "c", {"a.txt": text.encode()})
+    run_cli("build", "--corpus", corpus, "--out", tmp_path / "o", check=0)
+    raw = (corpus / "a.txt").read_text(encoding="utf-8")
+    codes = table(tmp_path / "o", "codes")
+    found = dict(zip(codes.code, codes.evidence))
+    assert found["backlash.state_delegitimization"] == "witch\nhunt"
+    assert found["issue.legal_process"] == "Police"
+    for s, e, ev in zip(codes.start, codes.end, codes.evidence):
+        assert raw[s:e] == ev
+
+
+def test_worker_processes_and_batch_sizes_give_the_same_codes(tmp_path):
+    from analysis.coding import code_corpus
+
+    run_cli("synth", "--out", tmp_path / "syn", "--n", 120, "--seed", 7, check=0)
+    run_cli("build", "--corpus", tmp_path / "syn", "--out", tmp_path / "o", check=0)
+    reference = {f: (tmp_path / "o" / f).read_bytes() for f in ("codes.parquet",
+                                                                "doc_codes.parquet")}
+    for jobs, batch_rows in ((1, 500), (2, 500), (2, 3000)):
+        code_corpus(tmp_path / "o", BOOK, force=True, batch_rows=batch_rows, jobs=jobs)
+        for f, data in reference.items():
+            got = pq.read_table(tmp_path / "o" / f)
+            assert got.equals(pq.read_table(pa.BufferReader(data))), (jobs, batch_rows, f)

@@ -48,7 +48,8 @@ def _parser():
     b.add_argument("--rules", type=Path, default=None,
                    help="cleaning rules (default: the packaged instruments/cleaning.yaml)")
     b.add_argument("--jobs", type=int, default=None,
-                   help="worker processes (default: up to 2; used for corpora over 256 rows)")
+                   help="worker processes (default: up to 2; used when there is more than "
+                        "one chunk of work)")
     b.add_argument("--codebook", type=Path, default=None,
                    help="codebook (default: the packaged instruments/codebook.yaml)")
     b.add_argument("--force", action="store_true", help="rebuild even when nothing changed")
@@ -121,7 +122,7 @@ def _build(args):
               "unchanged; nothing was written.")
     else:
         _say_built(args, res)
-    coded = code_corpus(args.out, book, args.force)
+    coded = code_corpus(args.out, book, args.force, jobs=args.jobs)
     if coded.up_to_date:
         print(f"Coding is up to date (codebook {book.version}); nothing was written.")
     else:

@@ -13,7 +13,9 @@ are unchanged.
 """
 
 import json
+import re
 import unicodedata
+from itertools import chain, islice
 import shutil
 import tempfile
 from dataclasses import dataclass, field
@@ -27,6 +29,7 @@ from . import paths
 from .cleaning import _DROP, normalize, normalize_with_offsets
 from .codebook import Codebook, load_codebook, matcher
 from .fileio import replace_if_changed, sha256_file
+from .parallel import default_jobs, imap_ordered
 
 _str = pa.string()
 CODES = pa.schema([
@@ -69,8 +72,9 @@ def code_segments(segments, book: Codebook):
     starts = np.asarray(byte_starts, dtype=np.int64)
     para = np.searchsorted(starts, s, side="right") - 1
     buf = np.frombuffer(data, dtype=np.uint8)
-    chars = np.concatenate(([0], np.cumsum((buf & 0xC0) != 0x80, dtype=np.int64)))
-    cs, ce = chars[s] - chars[starts[para]], chars[e] - chars[starts[para]]
+    chars = np.concatenate(([0], np.cumsum((buf & 0xC0) != 0x80, dtype=np.int32)))
+    base = chars[starts[para]].astype(np.int64)
+    cs, ce = chars[s] - base, chars[e] - base
     position = {c.id: n for n, c in enumerate(book.codes)}
     code_of = np.array([position[ind.code] for ind in book.indicators], dtype=np.int64)
     code = code_of[k]
@@ -80,9 +84,10 @@ def code_segments(segments, book: Codebook):
     for p in np.unique(para).tolist():
         if not _same_positions(raws[p], texts[p]):
             _, smap, emap = normalize_with_offsets(raws[p])
-            m = para == p
-            rs[m] = np.take(smap, cs[m])
-            re_[m] = np.take(emap, ce[m] - 1)
+            # matches come sorted by position, so one paragraph's are one slice
+            lo, hi = np.searchsorted(para, p, "left"), np.searchsorted(para, p, "right")
+            rs[lo:hi] = np.take(smap, cs[lo:hi])
+            re_[lo:hi] = np.take(emap, ce[lo:hi] - 1)
 
     # one piece of evidence per stretch: drop matches inside another of the same code
     order = np.lexsort((k, -re_, rs, code, para))
@@ -128,7 +133,10 @@ def _same_positions(raw: str, text: str) -> bool:
     already NFC, and nothing deleted (quote and white-space replacements are
     one for one)."""
     return (len(raw) == len(text) and unicodedata.is_normalized("NFC", raw)
-            and not any(ch in raw for ch in _DROP))
+            and not _DROPPED.search(raw))
+
+
+_DROPPED = re.compile(f"[{_DROP}]")
 
 
 def _join(texts):
@@ -173,12 +181,13 @@ class CodingResult:
 
 
 def code_corpus(processed_dir=None, book: Codebook | None = None, force=False,
-                batch_rows=65_536) -> CodingResult:
+                batch_rows=65_536, jobs=None) -> CodingResult:
     """Code ``segments.parquet`` in ``processed_dir`` into codes and doc_codes.
 
     Streams the segments in batches (a document's rows are never split
-    between batches), writes atomically, and writes nothing when the stamp
-    says segments, codebook, code and packages are unchanged.
+    between batches), coded in ``jobs`` worker processes when there is more
+    than one batch and written in order; writes atomically, and writes nothing
+    when the stamp says segments, codebook, code and packages are unchanged.
     """
     from .pipeline import code_fingerprint, package_versions
 
@@ -209,8 +218,11 @@ def code_corpus(processed_dir=None, book: Codebook | None = None, force=False,
                                                  compression="zstd")}
         rows = {"codes": 0, "doc_codes": 0}
         try:
-            for batch in _document_batches(segments_path, batch_rows):
-                codes, doc_codes = code_segments(batch, book)
+            batches = _document_batches(segments_path, batch_rows)
+            first = list(islice(batches, 2))
+            workers = (jobs or default_jobs()) if len(first) > 1 else 1
+            for codes, doc_codes in imap_ordered(code_segments, chain(first, batches),
+                                                 workers, book):
                 for name, t in (("codes", codes), ("doc_codes", doc_codes)):
                     if t.num_rows:
                         writers[name].write_table(t)

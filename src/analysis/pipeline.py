@@ -19,12 +19,8 @@ import os
 import shutil
 import sys
 import tempfile
-from collections import deque
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from importlib import metadata
-from itertools import islice
-from multiprocessing import get_context
 from pathlib import Path
 
 import numpy as np
@@ -39,6 +35,7 @@ from .corpus import (DUPLICATE, DUPLICATE_ID, NO_BODY, Article, Quarantined, rea
 from .errors import InputError
 from .fileio import replace_if_changed, sha256_bytes, sha256_file
 from .manifest import list_files, read_manifest
+from .parallel import default_jobs, imap_ordered
 from .segmenting import segment
 
 CHUNK = 256  # manifest rows per unit of work; fixed, so outputs never depend on --jobs
@@ -312,24 +309,14 @@ def _chunks(entries):
 
 
 def _results(entries, corpus_dir, rules, jobs):
-    """Chunk results in manifest order, from worker processes when worth it."""
-    jobs = jobs or min(2, os.cpu_count() or 1)
-    if jobs <= 1 or len(entries) <= CHUNK:
-        for chunk in _chunks(entries):
-            yield len(chunk), process_chunk(chunk, corpus_dir, rules)
-        return
-    chunks = _chunks(entries)
-    with ProcessPoolExecutor(jobs, mp_context=get_context("spawn")) as pool:
-        # A sliding window of 2 chunks per worker bounds memory; results are
-        # taken in submission order, so output order never depends on timing.
-        pending = deque((len(c), pool.submit(process_chunk, c, corpus_dir, rules))
-                        for c in islice(chunks, 2 * jobs))
-        while pending:
-            n, fut = pending.popleft()
-            nxt = next(chunks, None)
-            if nxt is not None:
-                pending.append((len(nxt), pool.submit(process_chunk, nxt, corpus_dir, rules)))
-            yield n, fut.result()
+    """(rows in chunk, Chunk) in manifest order, from worker processes when
+    the corpus has more than one chunk."""
+    jobs = jobs or default_jobs()
+    chunks = list(_chunks(entries))
+    for chunk, result in zip(chunks, imap_ordered(process_chunk, chunks,
+                                                  jobs if len(chunks) > 1 else 1,
+                                                  corpus_dir, rules)):
+        yield len(chunk), result
 
 
 def _run(entries, corpus_dir, rules, unlisted, tmp, jobs, progress):
