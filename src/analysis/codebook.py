@@ -41,8 +41,7 @@ class Indicator:
     guards: tuple
     phrases: tuple = ()  # as written in the codebook, for the methods text
     patterns: tuple = ()
-    context: str | None = None  # a Python regex over the words around a match
-    context_window: int = 0
+    context_window: int = 0  # with context_phrases: a match counts only this near one
     context_phrases: tuple = ()
 
 
@@ -275,23 +274,19 @@ def _indicators(problems, path, code_id, items, inherited, guards):
             if g not in guards:
                 problems.append(f"{where}: guard '{g}' is not defined under guards; use one of "
                                 f"{', '.join(sorted(guards))}.")
-        context, window = None, 0
+        cphrases, window = (), 0
         if spec.get("context") is not None:
-            c = spec["context"]
-            cphrases = c.get("phrases") if isinstance(c, dict) else None
-            window = c.get("window") if isinstance(c, dict) else None
+            c = spec["context"] if isinstance(spec["context"], dict) else {}
+            cphrases, window = tuple(str(p) for p in c.get("phrases") or ()), c.get("window")
             if not cphrases or not isinstance(window, int) or window < 1:
                 problems.append(f"{where}: context needs phrases (a list) and window (words "
                                 "either side, a positive whole number).")
-            else:
-                context = "|".join(phrase_expression(str(p)) for p in cphrases)
+                cphrases, window = (), 0
         out.append(Indicator(code=code_id, id=iid,
                              expressions=tuple(phrase_expression(p) for p in phrases) + tuple(
                                  patterns),
                              guards=gs, phrases=tuple(phrases), patterns=tuple(patterns),
-                             context=context, context_window=window or 0,
-                             context_phrases=tuple(str(p) for p in (spec.get("context") or {})
-                                                   .get("phrases") or ())))
+                             context_window=window, context_phrases=cphrases))
     return out
 
 
@@ -413,7 +408,8 @@ class Matcher:
                     cs = np.sort(c[:, 1])  # context phrases starting after the match starts
                     j = np.searchsorted(cs, ms, side="left")
                     right = cs[np.minimum(j, len(cs) - 1)]
-                    near |= ((j < len(cs)) & (np.searchsorted(starts, right, side="right") - 1 == mp)
+                    same = np.searchsorted(starts, right, side="right") - 1 == mp
+                    near |= ((j < len(cs)) & same
                              & (spaces[np.maximum(right, me)] - spaces[me] <= w))
                 keep[np.flatnonzero(mask)] &= near
         k, s, e = k[keep], s[keep], e[keep]
@@ -442,30 +438,18 @@ def matcher(book: Codebook) -> Matcher:
 
 
 def find_codes(book: Codebook, text: str):
-    """(code id, indicator id, start, end) of every accepted match in one
-    normalised text, outermost per code, in order of position: the same
-    decisions as the coder, for examples and small texts."""
-    data = text.encode("utf-8")
-    k, s, e = matcher(book).matches(data, [0])
-    found = []
-    for kk, ss, ee in zip(k.tolist(), s.tolist(), e.tolist()):
-        ind = book.indicators[kk]
-        found.append((len(data[:ss].decode("utf-8")), len(data[:ee].decode("utf-8")),
-                      ind.code, ind.id))
-    return [(c, i, s_, e_) for s_, e_, c, i in outermost(found)]
+    """(code id, indicator id, start, end) of every piece of evidence the coder
+    finds in one normalised text, in reading order: the coder itself run on a
+    one-paragraph table, for examples and small texts."""
+    import pyarrow as pa
 
+    from .coding import code_segments
 
-def outermost(found):
-    """Of matches (start, end, code, ...) in one text, those not inside an
-    earlier-starting or longer match of the same code, in order of position:
-    "fees" inside "legal fees" is one piece of evidence, not two."""
-    kept, reach = [], {}
-    for f in sorted(found, key=lambda f: (f[0], -f[1], f[2:])):
-        if f[1] <= reach.get(f[2], -1):
-            continue
-        reach[f[2]] = f[1]
-        kept.append(f)
-    return kept
+    one = pa.table({"doc_id": ["text"], "segment_id": ["p1"], "unit": ["paragraph"],
+                    "role": ["body"], "text": [text], "raw": [text], "start": [0]})
+    codes, _ = code_segments(one, book)
+    return list(zip(codes["code"].to_pylist(), codes["indicator"].to_pylist(),
+                    codes["start"].to_pylist(), codes["end"].to_pylist()))
 
 
 def _compile_problems(path, book):
