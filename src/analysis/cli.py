@@ -52,12 +52,14 @@ def _parser():
                         "one chunk of work)")
     b.add_argument("--codebook", type=Path, default=None,
                    help="codebook (default: the packaged instruments/codebook.yaml)")
+    b.add_argument("--cases", type=Path, default=None,
+                   help="case registry (default: the packaged instruments/cases.yaml)")
     b.add_argument("--force", action="store_true", help="rebuild even when nothing changed")
     b.set_defaults(func=_build)
 
     r = sub.add_parser("report", help="build everything the report needs")
     corpus_opts(r)
-    r.set_defaults(func=_report, rules=None, jobs=None, force=False, codebook=None)
+    r.set_defaults(func=_report, rules=None, jobs=None, force=False, codebook=None, cases=None)
 
     k = sub.add_parser("kwic", help="show a code's evidence in context (key words in context)")
     k.add_argument("code", help="a code id, e.g. backlash.state_delegitimization")
@@ -113,7 +115,11 @@ def _build(args):
     from .coding import code_corpus
     from .codebook import load_codebook
 
-    book = load_codebook(args.codebook)  # a bad codebook refuses before anything is written
+    from .cases import link_corpus, load_registry
+
+    # bad instruments refuse before anything is written
+    book = load_codebook(args.codebook)
+    registry = load_registry(args.cases)
     res = build(args.corpus, args.out, args.rules, args.jobs, args.force, progress)
     for w in res.warnings:
         print(f"warning: {w}", file=sys.stderr)
@@ -130,6 +136,15 @@ def _build(args):
               f"{coded.counts['doc_codes']} document-code rows"
               + (f"; wrote {', '.join(coded.written)}" if coded.written else "")
               + (f"; unchanged: {', '.join(coded.unchanged)}" if coded.unchanged else "") + ".")
+    linked = link_corpus(args.out, registry, args.force)
+    if linked is None:
+        print(f"Case links are up to date (registry {registry.version}); nothing was written.")
+    else:
+        written, unchanged, counts = linked
+        print(f"Linked sentences to {len(registry.cases)} registered cases: "
+              f"{counts['mentions']} mentions"
+              + (f"; wrote {', '.join(written)}" if written else "")
+              + (f"; unchanged: {', '.join(unchanged)}" if unchanged else "") + ".")
     return 0
 
 

@@ -243,10 +243,10 @@ def code_corpus(processed_dir=None, book: Codebook | None = None, force=False,
         shutil.rmtree(tmp, ignore_errors=True)
 
 
-def _document_batches(path, batch_rows):
+def _document_batches(path, batch_rows, columns=_NEEDED):
     """Tables of whole documents' segments, about ``batch_rows`` rows each."""
     pending = None
-    for batch in pq.ParquetFile(path).iter_batches(batch_size=batch_rows, columns=_NEEDED):
+    for batch in pq.ParquetFile(path).iter_batches(batch_size=batch_rows, columns=columns):
         t = pa.Table.from_batches([batch])
         if pending is not None:
             t = pa.concat_tables([pending, t])

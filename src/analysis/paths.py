@@ -19,6 +19,7 @@ INSTRUMENTS = PACKAGE / "instruments"
 CLEANING_RULES = INSTRUMENTS / "cleaning.yaml"
 CODEBOOK = INSTRUMENTS / "codebook.yaml"
 DESIGN = INSTRUMENTS / "design.yaml"
+CASES = INSTRUMENTS / "cases.yaml"
 
 MANIFEST_NAME = "manifest.csv"
 # A corpus folder may carry its own cleaning profiles beside its manifest.
