@@ -151,16 +151,8 @@ def load_registry(path=None) -> Registry:
         if spec.get("year") is not None and not isinstance(spec.get("year"), int):
             problems.append(f"{where}: year must be a whole number such as 2021.")
 
-        def claim(alias, owner):
-            key = " ".join(str(alias).lower().split())
-            if key in alias_owner and alias_owner[key] != cid:
-                problems.append(f"{where}: alias {alias!r} is also an alias of case "
-                                f"'{alias_owner[key]}'; an alias must name one case only; "
-                                "make it more specific or use surnames.")
-            alias_owner.setdefault(key, cid)
-
         for a in spec.get("aliases") or []:
-            claim(a, None)
+            _claim(problems, alias_owner, a, cid, where)
         parties, party_ids = [], set()
         for j, ps in enumerate(spec.get("parties") or [], start=1):
             pid = str((ps or {}).get("party_id") or "")
@@ -178,7 +170,7 @@ def load_registry(path=None) -> Registry:
                 problems.append(f"{pwhere}: role {ps.get('role')!r} is not one of "
                                 f"{', '.join(ROLES)}.")
             for a in ps.get("aliases") or []:
-                claim(a, pid)
+                _claim(problems, alias_owner, a, cid, where)
             parties.append(Party(cid, pid, str(ps.get("name") or pid), str(ps.get("role")),
                                  tuple(str(a) for a in ps.get("aliases") or []),
                                  tuple(str(s) for s in ps.get("surnames") or [])))
@@ -192,6 +184,16 @@ def load_registry(path=None) -> Registry:
     if problems:
         raise InputError(problems)
     return Registry(version, hashlib.sha256(raw).hexdigest(), tuple(cases))
+
+
+def _claim(problems, owners: dict, alias, case_id: str, where: str):
+    """Record that ``alias`` names ``case_id``; an alias of two cases is a problem."""
+    key = " ".join(str(alias).lower().split())
+    if owners.get(key, case_id) != case_id:
+        problems.append(f"{where}: alias {alias!r} is also an alias of case '{owners[key]}'; "
+                        "an alias must name one case only; make it more specific or use "
+                        "surnames.")
+    owners.setdefault(key, case_id)
 
 
 def link_segments(segments, registry: Registry) -> pa.Table:
