@@ -23,12 +23,14 @@ from . import paths
 from .cleaning import normalize
 from .errors import InputError
 
-FAMILIES = ("generic_frame", "issue_frame", "backlash")
+FAMILIES = ("generic_frame", "issue_frame", "backlash", "outcome")
+SENTENCE_FAMILIES = ("outcome",)  # coded per sentence; the others per paragraph
+FAVOURS = ("accuser", "accused", "neutral", "against_target", "for_target", "against_actor")
 _TOP_KEYS = {"version", "changelog", "guards", "default_guards", "codes"}
 _CODE_KEYS = {"id", "family", "label", "definition", "include", "exclude", "questions",
               "indicators", "examples", "guards"}
 _QUESTION_KEYS = {"id", "text", "indicators", "examples", "guards"}
-_INDICATOR_KEYS = {"id", "phrases", "patterns", "guards", "context"}
+_INDICATOR_KEYS = {"id", "phrases", "patterns", "guards", "context", "favours", "grounds"}
 
 
 @dataclass(frozen=True)
@@ -43,6 +45,8 @@ class Indicator:
     patterns: tuple = ()
     context_window: int = 0  # with context_phrases: a match counts only this near one
     context_phrases: tuple = ()
+    favours: str = ""  # outcome events: whom the event favours (see FAVOURS)
+    grounds: tuple = ()  # outcome events: grounds to look for in the sentence
 
 
 @dataclass(frozen=True)
@@ -282,7 +286,15 @@ def _indicators(problems, path, code_id, items, inherited, guards):
                 problems.append(f"{where}: context needs phrases (a list) and window (words "
                                 "either side, a positive whole number).")
                 cphrases, window = (), 0
-        out.append(Indicator(code=code_id, id=iid,
+        favours = str(spec.get("favours") or "")
+        if code_id.startswith("outcome.") and favours not in FAVOURS:
+            problems.append(f"{where}: favours {favours or None!r} is not one of "
+                            f"{', '.join(FAVOURS)}; say whom the event favours.")
+        elif favours and not code_id.startswith("outcome."):
+            problems.append(f"{where}: only outcome events say whom they favour; remove "
+                            "favours.")
+        out.append(Indicator(code=code_id, id=iid, favours=favours,
+                             grounds=tuple(str(g) for g in spec.get("grounds") or ()),
                              expressions=tuple(phrase_expression(p) for p in phrases) + tuple(
                                  patterns),
                              guards=gs, phrases=tuple(phrases), patterns=tuple(patterns),
@@ -445,11 +457,14 @@ def find_codes(book: Codebook, text: str):
 
     from .coding import code_segments
 
-    one = pa.table({"doc_id": ["text"], "segment_id": ["p1"], "unit": ["paragraph"],
-                    "role": ["body"], "text": [text], "raw": [text], "start": [0]})
-    codes, _ = code_segments(one, book)
-    return list(zip(codes["code"].to_pylist(), codes["indicator"].to_pylist(),
-                    codes["start"].to_pylist(), codes["end"].to_pylist()))
+    found = []
+    for unit in ("paragraph", "sentence"):  # frames and themes, then outcome events
+        one = pa.table({"doc_id": ["text"], "segment_id": ["s1"], "unit": [unit],
+                        "role": ["body"], "text": [text], "raw": [text], "start": [0]})
+        codes, _ = code_segments(one, book, unit)
+        found += zip(codes["code"].to_pylist(), codes["indicator"].to_pylist(),
+                     codes["start"].to_pylist(), codes["end"].to_pylist())
+    return sorted(found, key=lambda f: (f[2], -f[3], f[0], f[1]))
 
 
 def _compile_problems(path, book):

@@ -27,7 +27,7 @@ import pyarrow.parquet as pq
 
 from . import paths
 from .cleaning import _DROP, normalize, normalize_with_offsets
-from .codebook import Codebook, load_codebook, matcher
+from .codebook import SENTENCE_FAMILIES, Codebook, load_codebook, matcher
 from .fileio import replace_if_changed, sha256_file
 from .parallel import default_jobs, imap_ordered
 
@@ -45,7 +45,7 @@ STAMP = "coding.json"
 _NEEDED = ["doc_id", "segment_id", "unit", "role", "text", "raw", "start"]
 
 
-def code_segments(segments, book: Codebook):
+def code_segments(segments, book: Codebook, unit: str = "paragraph"):
     """Code the paragraphs of a segments table (pyarrow Table or pandas
     DataFrame with doc_id, segment_id, unit, role, text, raw, start).
 
@@ -62,11 +62,16 @@ def code_segments(segments, book: Codebook):
     if not isinstance(segments, pa.Table):
         segments = pa.Table.from_pandas(segments, preserve_index=False)
     cols = {c: segments[c].to_pylist() for c in _NEEDED}
-    rows = [i for i, u in enumerate(cols["unit"]) if u == "paragraph"]
+    rows = [i for i, u in enumerate(cols["unit"]) if u == unit]
     texts = [cols["text"][i] for i in rows]
     raws = [cols["raw"][i] for i in rows]
     data, byte_starts = _join(texts)
     k, s, e = matcher(book).matches(data, byte_starts)
+    # paragraphs carry frames and themes, sentences outcome events
+    wanted = np.array([(book.code(ind.code).family in SENTENCE_FAMILIES) == (unit == "sentence")
+                       for ind in book.indicators], dtype=bool)
+    keep = wanted[k]
+    k, s, e = k[keep], s[keep], e[keep]
 
     # byte offsets -> paragraph and character offsets within it (UTF-8 lead bytes)
     starts = np.asarray(byte_starts, dtype=np.int64)
@@ -157,6 +162,8 @@ def _doc_codes(per_doc, body_paras, book):
             continue  # comments only: no document codes
         n_paras = body_paras[doc]
         for c in book.codes:
+            if c.family in SENTENCE_FAMILIES:
+                continue
             if c.questions:
                 segs = set().union(*(found.get(q, set()) for q in c.questions))
                 score = sum(bool(found.get(q)) for q in c.questions) / len(c.questions)
@@ -312,7 +319,7 @@ def methods_markdown(book: Codebook) -> str:
                      + ", ".join(f"_{c}_" for c in cues) + ".")
     lines.append("")
     titles = {"generic_frame": "Generic news frames", "issue_frame": "Issue-specific frames",
-              "backlash": "Backlash themes"}
+              "backlash": "Backlash themes", "outcome": "Outcome events (per sentence)"}
     family = None
     for c in book.codes:
         if c.family != family and not c.parent:
@@ -339,6 +346,8 @@ def _describe(ind) -> str:
     text = f"indicator `{ind.id}`: " + ", ".join(parts)
     if ind.guards:
         text += f"; guards: {', '.join(ind.guards)}"
+    if ind.favours:
+        text += f"; favours: {ind.favours.replace('_', ' ')}"
     if ind.context_phrases:
         text += (f"; counts only within {ind.context_window} words of "
                  + ", ".join(f'"{p}"' for p in ind.context_phrases))
