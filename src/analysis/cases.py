@@ -297,17 +297,27 @@ def cases_table(registry: Registry, mentions: pa.Table) -> pa.Table:
     return pa.Table.from_pylist(rows, schema=CASES)
 
 
-def link_corpus(processed_dir=None, registry: Registry | None = None, force=False):
-    """Link ``segments.parquet`` in ``processed_dir`` to the registry; writes
-    cases, case_mentions and linking.json atomically, nothing when unchanged.
-    Returns (written files, unchanged files, counts) or None when up to date."""
+CASE_OUTPUTS = ("cases.parquet", "case_mentions.parquet", "case_events.parquet",
+                "unlinked_events.parquet", "case_ledger.parquet")
+
+
+def link_corpus(processed_dir=None, registry: Registry | None = None, book=None, force=False):
+    """Link ``segments.parquet`` in ``processed_dir`` to the registry and
+    detect outcome events; writes CASE_OUTPUTS and linking.json atomically,
+    nothing when segments, documents, registry, codebook and code are
+    unchanged. Returns (written, unchanged, counts), or None when up to date."""
+    from .codebook import load_codebook
     from .coding import _document_batches
+    from .events import detect_events, ledger
     from .pipeline import code_fingerprint
 
     out_dir = Path(processed_dir or paths.PROCESSED)
     registry = registry or load_registry()
+    book = book or load_codebook()
     key = {"segments_sha256": sha256_file(out_dir / "segments.parquet"),
+           "documents_sha256": sha256_file(out_dir / "documents.parquet"),
            "registry_version": registry.version, "registry_sha256": registry.fingerprint,
+           "codebook_version": book.version, "codebook_sha256": book.fingerprint,
            "code_sha256": code_fingerprint()}
     if not force:
         try:
@@ -318,21 +328,41 @@ def link_corpus(processed_dir=None, registry: Registry | None = None, force=Fals
                 (out_dir / f).is_file() and sha256_file(out_dir / f) == info["sha256"]
                 for f, info in stamp.get("outputs", {}).items()):
             return None
+    docs = pq.read_table(out_dir / "documents.parquet", columns=["doc_id", "published"])
+    published = dict(zip(docs["doc_id"].to_pylist(), docs["published"].to_pylist()))
     tmp = Path(tempfile.mkdtemp(prefix=".linking-", dir=out_dir))
     try:
-        tables = [link_segments(b, registry) for b in _document_batches(
-            out_dir / "segments.parquet", 65_536, columns=LINK_COLUMNS)]
-        mentions = pa.concat_tables(tables) if tables else MENTIONS.empty_table()
-        pq.write_table(mentions, tmp / "case_mentions.parquet", compression="zstd")
-        pq.write_table(cases_table(registry, mentions), tmp / "cases.parquet",
-                       compression="zstd")
-        outputs = {f: {"sha256": sha256_file(tmp / f)} for f in ("cases.parquet",
-                                                                 "case_mentions.parquet")}
+        mentions, events, unlinked = [], [], []
+        for batch in _document_batches(out_dir / "segments.parquet", 65_536,
+                                       columns=LINK_COLUMNS):
+            m = link_segments(batch, registry)
+            e, u = detect_events(batch, m, book, published)
+            mentions.append(m)
+            events.append(e)
+            unlinked.append(u)
+        from .events import EVENTS, UNLINKED
+
+        tables = {
+            "case_mentions.parquet": _concat(mentions, MENTIONS),
+            "case_events.parquet": _concat(events, EVENTS),
+            "unlinked_events.parquet": _concat(unlinked, UNLINKED),
+        }
+        tables["cases.parquet"] = cases_table(registry, tables["case_mentions.parquet"])
+        tables["case_ledger.parquet"] = ledger(tables["case_events.parquet"], registry,
+                                               published)
+        for name in CASE_OUTPUTS:
+            pq.write_table(tables[name], tmp / name, compression="zstd")
+        outputs = {f: {"sha256": sha256_file(tmp / f), "rows": tables[f].num_rows}
+                   for f in CASE_OUTPUTS}
         (tmp / STAMP).write_text(json.dumps({"key": key, "outputs": outputs}, indent=2,
                                             sort_keys=True) + "\n", encoding="utf-8")
         written, unchanged = [], []
         for f in [*outputs, STAMP]:
             (written if replace_if_changed(tmp / f, out_dir / f) else unchanged).append(f)
-        return written, unchanged, {"mentions": mentions.num_rows}
+        return written, unchanged, {name.split(".")[0]: t.num_rows for name, t in tables.items()}
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
+
+
+def _concat(tables, schema):
+    return pa.concat_tables(tables) if tables else schema.empty_table()

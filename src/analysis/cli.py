@@ -136,15 +136,20 @@ def _build(args):
               f"{coded.counts['doc_codes']} document-code rows"
               + (f"; wrote {', '.join(coded.written)}" if coded.written else "")
               + (f"; unchanged: {', '.join(coded.unchanged)}" if coded.unchanged else "") + ".")
-    linked = link_corpus(args.out, registry, args.force)
+    linked = link_corpus(args.out, registry, book, args.force)
     if linked is None:
-        print(f"Case links are up to date (registry {registry.version}); nothing was written.")
+        print(f"Cases are up to date (registry {registry.version}); nothing was written.")
     else:
         written, unchanged, counts = linked
         print(f"Linked sentences to {len(registry.cases)} registered cases: "
-              f"{counts['mentions']} mentions"
+              f"{counts['case_mentions']} mentions, {counts['case_events']} case events, "
+              f"{counts['unlinked_events']} unlinked events"
               + (f"; wrote {', '.join(written)}" if written else "")
               + (f"; unchanged: {', '.join(unchanged)}" if unchanged else "") + ".")
+        if counts["unlinked_events"]:
+            print(f"Some outcome events name no registered case: see "
+                  f"{_show(args.out / 'unlinked_events.parquet')} and register their cases in "
+                  "src/analysis/instruments/cases.yaml.")
     return 0
 
 
