@@ -10,7 +10,6 @@ segments table to case mentions; ``link_corpus()`` streams
 """
 
 import hashlib
-import json
 import re
 import shutil
 import tempfile
@@ -19,12 +18,11 @@ from pathlib import Path
 
 import pyarrow as pa
 import pyarrow.parquet as pq
-import yaml
 
 from . import paths
-from .cleaning import normalize_with_offsets
+from .cleaning import normalize_with_offsets, same_positions
 from .errors import InputError
-from .fileio import replace_if_changed, sha256_file
+from .fileio import publish, read_mapping, sha256_file, stage_current
 
 ROLES = ("accuser", "accused", "supporter", "institution")
 _CASE_KEYS = {"case_id", "title", "year", "place", "aliases", "notes", "sources", "parties"}
@@ -76,29 +74,35 @@ class Registry:
     cases: tuple
     _compiled: dict = field(default_factory=dict, compare=False, hash=False, repr=False)
 
-    def patterns(self):
-        """(alias regex, [(case, party or None)] per alias group, surname regex,
-        {surname: [(case, party)]}), compiled once."""
+    def scanner(self):
+        """(Hyperscan database, [(kind, owner)] per expression, {surname: [(case,
+        party)]}) for every alias (any case) and surname (as written), built once."""
         if not self._compiled:
-            entries = []
+            import hyperscan
+
+            exprs, flags, owners = [], [], []
+            som = hyperscan.HS_FLAG_SOM_LEFTMOST | hyperscan.HS_FLAG_UTF8
             for c in self.cases:
-                entries += [(a, c.case_id, None) for a in c.aliases]
-                entries += [(a, c.case_id, p) for p in c.parties for a in p.aliases]
-            entries.sort(key=lambda t: (-len(t[0]), t[0]))  # the longest alias first
-            alias = re.compile("|".join(f"(?P<a{i}>{_bounded(a)})" for i, (a, _, _) in
-                                        enumerate(entries)), re.I) if entries else None
-            owners = [(case, party) for _, case, party in entries]
+                for a, party in [(a, None) for a in c.aliases] + [
+                        (a, p) for p in c.parties for a in p.aliases]:
+                    exprs.append(_bounded(a).encode())
+                    flags.append(som | hyperscan.HS_FLAG_CASELESS)
+                    owners.append(("alias", (c.case_id, party)))
             surnames = {}
             for c in self.cases:
                 for p in c.parties:
-                    for s in p.surnames:
-                        surnames.setdefault(s, []).append((c.case_id, p))
-            surname = re.compile("|".join(rf"\b{re.escape(s)}\b" for s in sorted(surnames))) \
-                if surnames else None
-            self._compiled.update(alias=alias, owners=owners, surname=surname,
-                                  surnames=surnames)
+                    for name in p.surnames:
+                        surnames.setdefault(name, []).append((c.case_id, p))
+            for name in sorted(surnames):
+                exprs.append(rf"\b{re.escape(name)}\b".encode())
+                flags.append(som)
+                owners.append(("surname", name))
+            db = hyperscan.Database(mode=hyperscan.HS_MODE_BLOCK)
+            db.compile(expressions=exprs, ids=list(range(len(exprs))), elements=len(exprs),
+                       flags=flags)
+            self._compiled.update(db=db, owners=owners, surnames=surnames)
         c = self._compiled
-        return c["alias"], c["owners"], c["surname"], c["surnames"]
+        return c["db"], c["owners"], c["surnames"]
 
 
 def _bounded(text: str) -> str:
@@ -113,13 +117,7 @@ def load_registry(path=None) -> Registry:
     problem, each naming the entry and the fix."""
     path = Path(path or paths.CASES)
     raw = path.read_bytes()
-    try:
-        doc = yaml.safe_load(raw.decode("utf-8"))
-    except (yaml.YAMLError, UnicodeDecodeError) as e:
-        raise InputError(f"{path}: not valid YAML ({e}); fix the syntax at the position "
-                         "shown.") from None
-    if not isinstance(doc, dict):
-        raise InputError(f"{path}: must be a mapping with version and cases.")
+    doc = read_mapping(path, raw)
     problems = []
     for key in sorted(set(doc) - {"version", "cases"}):
         problems.append(f"{path}: unknown top-level key '{key}'; allowed keys are cases, "
@@ -203,7 +201,6 @@ def link_segments(segments, registry: Registry) -> pa.Table:
     if not isinstance(segments, pa.Table):
         segments = pa.Table.from_pandas(segments, preserve_index=False)
     cols = {c: segments[c].to_pylist() for c in LINK_COLUMNS}
-    alias_re, owners, surname_re, surnames = registry.patterns()
     para_raw = {(d, s): (r, st) for d, s, u, r, st in zip(
         cols["doc_id"], cols["segment_id"], cols["unit"], cols["raw"], cols["start"])
         if u == "paragraph"}
@@ -212,18 +209,22 @@ def link_segments(segments, registry: Registry) -> pa.Table:
     for i, (doc, unit, role) in enumerate(zip(cols["doc_id"], cols["unit"], cols["role"])):
         if unit == "sentence" and role == "body":
             docs.setdefault(doc, []).append(i)
+    hits = _scan_sentences(registry, cols["text"], [i for rows in docs.values() for i in rows])
+    _, owners, surnames = registry.scanner()
     for doc, rows in docs.items():
         found = []  # (row, start, end, case, party, reason)
         for i in rows:
-            text = cols["text"][i]
             spans = []
-            for m in alias_re.finditer(text) if alias_re else ():
-                case, party = owners[int(m.lastgroup[1:])]
-                found.append((i, m.start(), m.end(), case, party, "alias"))
-                spans.append(m.span())
-            for m in surname_re.finditer(text) if surname_re else ():
-                if not any(a <= m.start() < b for a, b in spans):
-                    found.append((i, m.start(), m.end(), None, m.group(), "surname"))
+            # aliases: leftmost-longest, not overlapping one another
+            for s_, e_, x in sorted((h for h in hits.get(i, ()) if owners[h[2]][0] == "alias"),
+                                    key=lambda h: (h[0], -h[1])):
+                if not any(a < e_ and s_ < b for a, b in spans):
+                    case, party = owners[x][1]
+                    found.append((i, s_, e_, case, party, "alias"))
+                    spans.append((s_, e_))
+            for s_, e_, x in sorted(h for h in hits.get(i, ()) if owners[h[2]][0] == "surname"):
+                if not any(a <= s_ < b for a, b in spans):
+                    found.append((i, s_, e_, None, owners[x][1], "surname"))
         linked = {f[3] for f in found if f[5] == "alias"}
         resolved = []
         for f in found:
@@ -250,6 +251,8 @@ def link_segments(segments, registry: Registry) -> pa.Table:
             sraw = raw[cols["start"][i] - pstart:cols["end"][i] - pstart]
             if s is None:
                 rs, re_ = 0, len(sraw)
+            elif same_positions(sraw, cols["text"][i]):
+                rs, re_ = s, e
             else:
                 _, smap, emap = normalize_with_offsets(sraw)
                 rs, re_ = smap[s], emap[e - 1]
@@ -265,6 +268,32 @@ def link_segments(segments, registry: Registry) -> pa.Table:
             out["confidence"].append(CONFIDENCE[reason])
             out["reason"].append(reason)
     return pa.Table.from_pydict(out, schema=MENTIONS)
+
+
+def _scan_sentences(registry, texts, rows):
+    """{row: [(start, end, expression)]} of every alias and surname match in
+    the given sentences, character offsets: one Hyperscan scan over them all."""
+    import numpy as np
+
+    from .coding import _join
+
+    db, _, _ = registry.scanner()
+    data, starts = _join([texts[i] for i in rows])
+    found = []
+    db.scan(data, match_event_handler=lambda x, s, e, f, c: found.append((x, s, e)))
+    if not found:
+        return {}
+    hits = np.array(found, dtype=np.int64)
+    starts = np.asarray(starts, dtype=np.int64)
+    which = np.searchsorted(starts, hits[:, 1], side="right") - 1
+    buf = np.frombuffer(data, dtype=np.uint8)
+    chars = np.concatenate(([0], np.cumsum((buf & 0xC0) != 0x80, dtype=np.int32)))
+    base = chars[starts[which]]
+    out = {}
+    for x, s, e, w, b in zip(hits[:, 0].tolist(), chars[hits[:, 1]].tolist(),
+                             chars[hits[:, 2]].tolist(), which.tolist(), base.tolist()):
+        out.setdefault(rows[w], set()).add((s - b, e - b, x))
+    return {r: sorted(v) for r, v in out.items()}
 
 
 def _nearest(options, mention, found, cols):
@@ -319,15 +348,8 @@ def link_corpus(processed_dir=None, registry: Registry | None = None, book=None,
            "registry_version": registry.version, "registry_sha256": registry.fingerprint,
            "codebook_version": book.version, "codebook_sha256": book.fingerprint,
            "code_sha256": code_fingerprint()}
-    if not force:
-        try:
-            stamp = json.loads((out_dir / STAMP).read_text(encoding="utf-8"))
-        except (OSError, ValueError):
-            stamp = None
-        if stamp and stamp.get("key") == key and all(
-                (out_dir / f).is_file() and sha256_file(out_dir / f) == info["sha256"]
-                for f, info in stamp.get("outputs", {}).items()):
-            return None
+    if not force and stage_current(out_dir, STAMP, key):
+        return None
     docs = pq.read_table(out_dir / "documents.parquet", columns=["doc_id", "published"])
     published = dict(zip(docs["doc_id"].to_pylist(), docs["published"].to_pylist()))
     tmp = Path(tempfile.mkdtemp(prefix=".linking-", dir=out_dir))
@@ -352,13 +374,8 @@ def link_corpus(processed_dir=None, registry: Registry | None = None, book=None,
                                                published)
         for name in CASE_OUTPUTS:
             pq.write_table(tables[name], tmp / name, compression="zstd")
-        outputs = {f: {"sha256": sha256_file(tmp / f), "rows": tables[f].num_rows}
-                   for f in CASE_OUTPUTS}
-        (tmp / STAMP).write_text(json.dumps({"key": key, "outputs": outputs}, indent=2,
-                                            sort_keys=True) + "\n", encoding="utf-8")
-        written, unchanged = [], []
-        for f in [*outputs, STAMP]:
-            (written if replace_if_changed(tmp / f, out_dir / f) else unchanged).append(f)
+        written, unchanged = publish(tmp, out_dir, {f: tables[f].num_rows for f in CASE_OUTPUTS},
+                                     key, STAMP)
         return written, unchanged, {name.split(".")[0]: t.num_rows for name, t in tables.items()}
     finally:
         shutil.rmtree(tmp, ignore_errors=True)

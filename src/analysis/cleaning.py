@@ -11,10 +11,9 @@ import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
 
-import yaml
 
 from .errors import InputError
-from .fileio import sha256_bytes
+from .fileio import read_mapping, sha256_bytes
 
 ROLES = ("title", "body", "caption", "credit", "comment", "boilerplate", "blank")
 PARAGRAPH_MODES = ("auto", "blank_line", "line")
@@ -69,7 +68,7 @@ def load_rules(path, corpus_rules=None) -> Rules:
     """
     path = Path(path)
     raw = path.read_bytes()
-    doc = _yaml(path, raw)
+    doc = read_mapping(path, raw)
     problems = []
     _unknown(problems, path, "top level", doc, _TOP_KEYS)
     version = str(doc.get("version", "")).strip()
@@ -82,7 +81,7 @@ def load_rules(path, corpus_rules=None) -> Rules:
     if corpus_rules is not None and Path(corpus_rules).is_file():
         cpath = Path(corpus_rules)
         craw = cpath.read_bytes()
-        cdoc = _yaml(cpath, craw)
+        cdoc = read_mapping(cpath, craw)
         _unknown(problems, cpath, "top level", cdoc, _CORPUS_TOP_KEYS)
         extra = _profiles(problems, cpath, cdoc.get("profiles") or {})
         clash = {p.name for p in extra} & {p.name for p in profiles}
@@ -119,17 +118,6 @@ def load_rules(path, corpus_rules=None) -> Rules:
         abbreviations=frozenset(a.lower() for a in abbr.get("always") or []),
         abbreviations_before_number=frozenset(a.lower() for a in abbr.get("before_number") or []),
     )
-
-
-def _yaml(path, raw):
-    try:
-        doc = yaml.safe_load(raw.decode("utf-8"))
-    except (yaml.YAMLError, UnicodeDecodeError) as e:
-        raise InputError(f"{path}: not valid YAML ({e}); fix the syntax at the position "
-                         "shown.") from None
-    if not isinstance(doc, dict):
-        raise InputError(f"{path}: must be a YAML mapping with the keys described at its top.")
-    return doc
 
 
 def _unknown(problems, path, where, mapping, allowed):
@@ -349,6 +337,7 @@ def _is_title(s: str, rules: Rules) -> bool:
 _QUOTES = {c: "'" for c in "‘’‚‛′"} | {c: '"' for c in "“”„‟″«»"}
 _DROP = "\u200b\u200c\u200d\u2060\ufeff\u00ad"  # zero-width characters, soft hyphen
 _REPLACE = tuple(_QUOTES.items()) + tuple((c, "") for c in _DROP)
+_DROPPED = re.compile(f"[{_DROP}]")
 _TRANSLATE = {ord(k): v or None for k, v in _REPLACE}
 
 
@@ -365,6 +354,14 @@ def normalize(raw: str) -> str:
             if old in raw:
                 raw = raw.replace(old, new)
     return " ".join(raw.split())
+
+
+def same_positions(raw: str, text: str) -> bool:
+    """Whether ``text = normalize(raw)`` kept every character's position: the
+    same length, ``raw`` already NFC, and nothing deleted (quote and white-space
+    replacements are one for one). Then offsets need no normalize_with_offsets."""
+    return (len(raw) == len(text) and unicodedata.is_normalized("NFC", raw)
+            and not _DROPPED.search(raw))
 
 
 def normalize_with_offsets(raw: str) -> tuple[str, list[int], list[int]]:

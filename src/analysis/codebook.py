@@ -17,11 +17,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
-import yaml
 
 from . import paths
 from .cleaning import normalize
 from .errors import InputError
+from .fileio import read_mapping
 
 FAMILIES = ("generic_frame", "issue_frame", "backlash", "outcome")
 SENTENCE_FAMILIES = ("outcome",)  # coded per sentence; the others per paragraph
@@ -107,7 +107,7 @@ def load_codebook(path=None, design=None) -> Codebook:
     path = Path(path or paths.CODEBOOK)
     design = Path(design or paths.DESIGN)
     raw = path.read_bytes()
-    doc = _yaml(path, raw)
+    doc = read_mapping(path, raw)
     design_ids = _design_ids(design)
     problems = []
     for key in sorted(set(doc) - _TOP_KEYS):
@@ -212,19 +212,8 @@ def load_codebook(path=None, design=None) -> Codebook:
     return book
 
 
-def _yaml(path, raw):
-    try:
-        doc = yaml.safe_load(raw.decode("utf-8"))
-    except (yaml.YAMLError, UnicodeDecodeError) as e:
-        raise InputError(f"{path}: not valid YAML ({e}); fix the syntax at the position "
-                         "shown.") from None
-    if not isinstance(doc, dict):
-        raise InputError(f"{path}: must be a YAML mapping (see the layout at its top).")
-    return doc
-
-
 def _design_ids(design: Path) -> dict:
-    doc = _yaml(design, design.read_bytes())
+    doc = read_mapping(design, design.read_bytes())
     out = {}
     for family in FAMILIES:
         spec = doc.get(family) or {}

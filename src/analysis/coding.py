@@ -12,9 +12,6 @@ batches and writes ``codes.parquet``, ``doc_codes.parquet`` and
 are unchanged.
 """
 
-import json
-import re
-import unicodedata
 from itertools import chain, islice
 import shutil
 import tempfile
@@ -26,9 +23,9 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from . import paths
-from .cleaning import _DROP, normalize, normalize_with_offsets
+from .cleaning import normalize, normalize_with_offsets, same_positions
 from .codebook import SENTENCE_FAMILIES, Codebook, load_codebook, matcher
-from .fileio import replace_if_changed, sha256_file
+from .fileio import publish, sha256_file, stage_current
 from .parallel import default_jobs, imap_ordered
 
 _str = pa.string()
@@ -87,7 +84,7 @@ def code_segments(segments, book: Codebook, unit: str = "paragraph"):
     # normalised -> raw offsets: the same positions unless normalising changed lengths
     rs, re_ = cs.copy(), ce.copy()
     for p in np.unique(para).tolist():
-        if not _same_positions(raws[p], texts[p]):
+        if not same_positions(raws[p], texts[p]):
             _, smap, emap = normalize_with_offsets(raws[p])
             # matches come sorted by position, so one paragraph's are one slice
             lo, hi = np.searchsorted(para, p, "left"), np.searchsorted(para, p, "right")
@@ -131,17 +128,6 @@ def code_segments(segments, book: Codebook, unit: str = "paragraph"):
     for i, c in zip(*(np.asarray(x).tolist() for x in pairs)):
         per_doc[cols["doc_id"][i]].setdefault(book.codes[c].id, set()).add(cols["segment_id"][i])
     return codes, _doc_codes(per_doc, body_paras, book)
-
-
-def _same_positions(raw: str, text: str) -> bool:
-    """Whether normalising kept every character's position: the same length,
-    already NFC, and nothing deleted (quote and white-space replacements are
-    one for one)."""
-    return (len(raw) == len(text) and unicodedata.is_normalized("NFC", raw)
-            and not _DROPPED.search(raw))
-
-
-_DROPPED = re.compile(f"[{_DROP}]")
 
 
 def _join(texts):
@@ -208,15 +194,8 @@ def code_corpus(processed_dir=None, book: Codebook | None = None, force=False,
         "code_sha256": code_fingerprint(),
         "packages": package_versions(("pyarrow", "hyperscan")),
     }
-    if not force:
-        try:
-            stamp = json.loads((out_dir / STAMP).read_text(encoding="utf-8"))
-        except (OSError, ValueError):
-            stamp = None
-        if stamp and stamp.get("key") == key and all(
-                (out_dir / f).is_file() and sha256_file(out_dir / f) == info["sha256"]
-                for f, info in stamp.get("outputs", {}).items()):
-            return CodingResult(out_dir, True)
+    if not force and stage_current(out_dir, STAMP, key):
+        return CodingResult(out_dir, True)
 
     tmp = Path(tempfile.mkdtemp(prefix=".coding-", dir=out_dir))
     try:
@@ -237,15 +216,9 @@ def code_corpus(processed_dir=None, book: Codebook | None = None, force=False,
         finally:
             for w in writers.values():
                 w.close()
-        outputs = {f"{n}.parquet": {"sha256": sha256_file(tmp / f"{n}.parquet"), "rows": rows[n]}
-                   for n in ("codes", "doc_codes")}
-        (tmp / STAMP).write_text(json.dumps({"key": key, "outputs": outputs}, indent=2,
-                                            sort_keys=True) + "\n", encoding="utf-8")
-        result = CodingResult(out_dir, False, counts=rows)
-        for f in [*outputs, STAMP]:
-            (result.written if replace_if_changed(tmp / f, out_dir / f)
-             else result.unchanged).append(f)
-        return result
+        written, unchanged = publish(tmp, out_dir, {f"{n}.parquet": rows[n] for n in rows},
+                                     key, STAMP)
+        return CodingResult(out_dir, False, written, unchanged, counts=rows)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
 

@@ -69,3 +69,52 @@ def _same_bytes(a: Path, b: Path) -> bool:
                 return False
             if not x:
                 return True
+
+
+def read_mapping(path, raw: bytes) -> dict:
+    """A research instrument's YAML (cleaning rules, codebook, case registry)
+    as a mapping; InputError naming the file and the fix otherwise."""
+    import yaml
+
+    from .errors import InputError
+
+    try:
+        doc = yaml.safe_load(raw.decode("utf-8"))
+    except (yaml.YAMLError, UnicodeDecodeError) as e:
+        raise InputError(f"{path}: not valid YAML ({e}); fix the syntax at the position "
+                         "shown.") from None
+    if not isinstance(doc, dict):
+        raise InputError(f"{path}: must be a YAML mapping (see the layout at its top).")
+    return doc
+
+
+def stage_current(out_dir, stamp_name: str, key: dict) -> bool:
+    """Whether a stage's stamp in ``out_dir`` has this key and every output it
+    lists is present with its recorded checksum."""
+    import json
+
+    out_dir = Path(out_dir)
+    try:
+        stamp = json.loads((out_dir / stamp_name).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return False
+    return stamp.get("key") == key and all(
+        (out_dir / f).is_file() and sha256_file(out_dir / f) == info.get("sha256")
+        for f, info in stamp.get("outputs", {}).items())
+
+
+def publish(tmp, out_dir, rows: dict, key: dict, stamp_name: str, extra=None):
+    """Finish a stage: write its stamp (key, each output's checksum and rows,
+    ``extra``) into ``tmp`` beside the outputs, then move every file into
+    ``out_dir``, leaving unchanged ones untouched. Returns (written, unchanged)."""
+    import json
+
+    tmp, out_dir = Path(tmp), Path(out_dir)
+    outputs = {f: {"sha256": sha256_file(tmp / f), "rows": n} for f, n in rows.items()}
+    stamp = {"key": dict(sorted(key.items())), "outputs": outputs, **(extra or {})}
+    (tmp / stamp_name).write_text(json.dumps(stamp, indent=2, sort_keys=True) + "\n",
+                                  encoding="utf-8")
+    written, unchanged = [], []
+    for f in [*outputs, stamp_name]:
+        (written if replace_if_changed(tmp / f, out_dir / f) else unchanged).append(f)
+    return written, unchanged

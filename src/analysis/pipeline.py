@@ -33,7 +33,7 @@ from .cleaning import Rules, classify, detect_profiles, load_rules, normalize
 from .corpus import (DUPLICATE, DUPLICATE_ID, NO_BODY, Article, Quarantined, read_entry,
                      unlisted_files)
 from .errors import InputError
-from .fileio import replace_if_changed, sha256_bytes, sha256_file
+from .fileio import publish, sha256_bytes, sha256_file
 from .manifest import list_files, read_manifest
 from .parallel import default_jobs, imap_ordered
 from .segmenting import segment
@@ -287,18 +287,9 @@ def build(corpus_dir=None, out_dir=None, rules_path=None, jobs=None, force=False
     try:
         counts, shas = _run(entries, corpus_dir, rules, unlisted, tmp, jobs, progress)
         key["inputs_sha256"] = _inputs_digest(corpus_dir, entries, shas, unlisted)
-        outputs = {}
-        for name in TABLES:
-            f = f"{name}.parquet"
-            outputs[f] = {"sha256": sha256_file(tmp / f), "rows": counts[name]}
-        stamp = {"key": dict(sorted(key.items())), "outputs": outputs, "counts": counts["summary"]}
-        (tmp / STAMP).write_text(json.dumps(stamp, indent=2, sort_keys=True) + "\n",
-                                 encoding="utf-8")
-        result = BuildResult(out_dir, False, counts=counts["summary"], warnings=warnings)
-        for f in [*outputs, STAMP]:
-            changed = replace_if_changed(tmp / f, out_dir / f)
-            (result.written if changed else result.unchanged).append(f)
-        return result
+        written, unchanged = publish(tmp, out_dir, {f"{n}.parquet": counts[n] for n in TABLES},
+                                     key, STAMP, {"counts": counts["summary"]})
+        return BuildResult(out_dir, False, written, unchanged, counts["summary"], warnings)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
 
