@@ -4,9 +4,10 @@
 linking rules are described at its top) and refuses, naming the entry and the
 fix, a missing or duplicate id, an unknown key or role, and an alias that two
 cases share. ``link_segments(segments, registry)`` is a pure function from a
-segments table to case mentions; ``link_corpus()`` streams
-``segments.parquet`` through it and writes ``cases.parquet`` and
-``case_mentions.parquet`` with their own stamp.
+segments table to case mentions (aliases and surnames found in one Hyperscan
+scan per batch); ``link_corpus()`` streams ``segments.parquet`` through it and
+through ``events.detect_events``, and writes cases, case_mentions,
+case_events, unlinked_events and case_ledger with their own stamp.
 """
 
 import hashlib
