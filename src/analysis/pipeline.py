@@ -33,7 +33,7 @@ from .cleaning import Rules, classify, detect_profiles, load_rules, normalize
 from .corpus import (DUPLICATE, DUPLICATE_ID, NO_BODY, Article, Quarantined, read_entry,
                      unlisted_files)
 from .errors import InputError
-from .fileio import publish, sha256_bytes, sha256_file
+from .fileio import publish, sha256_bytes, sha256_file, stage_current
 from .manifest import list_files, read_manifest
 from .parallel import default_jobs, imap_ordered
 from .segmenting import segment
@@ -238,14 +238,6 @@ def _read_stamp(out_dir: Path) -> dict | None:
         return None
 
 
-def _outputs_intact(out_dir: Path, stamp: dict) -> bool:
-    for name, info in stamp.get("outputs", {}).items():
-        p = out_dir / name
-        if not p.is_file() or sha256_file(p) != info.get("sha256"):
-            return False
-    return True
-
-
 def build(corpus_dir=None, out_dir=None, rules_path=None, jobs=None, force=False,
           progress=None) -> BuildResult:
     """Run read -> check -> clean -> segment on a corpus folder.
@@ -279,7 +271,7 @@ def build(corpus_dir=None, out_dir=None, rules_path=None, jobs=None, force=False
     # real build gets the same checksums from the workers that read the files.
     if stamp and {k: v for k, v in stamp.get("key", {}).items() if k != "inputs_sha256"} == key:
         digest = _inputs_digest(corpus_dir, entries, _hash_files(corpus_dir, entries), unlisted)
-        if stamp["key"].get("inputs_sha256") == digest and _outputs_intact(out_dir, stamp):
+        if stage_current(out_dir, STAMP, {**key, "inputs_sha256": digest}):
             return BuildResult(out_dir, True, warnings=warnings)
 
     out_dir.mkdir(parents=True, exist_ok=True)
