@@ -348,7 +348,7 @@ def link_corpus(processed_dir=None, registry: Registry | None = None, book=None,
            "documents_sha256": sha256_file(out_dir / "documents.parquet"),
            "registry_version": registry.version, "registry_sha256": registry.fingerprint,
            "codebook_version": book.version, "codebook_sha256": book.fingerprint,
-           "code_sha256": code_fingerprint()}
+           "code_sha256": code_fingerprint("cases")}
     if not force and stage_current(out_dir, STAMP, key):
         return None
     docs = pq.read_table(out_dir / "documents.parquet", columns=["doc_id", "published"])

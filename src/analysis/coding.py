@@ -7,8 +7,8 @@ that pass their guards and context, and maps each back to the raw text, so
 ``raw[start:end]`` of the article is exactly the evidence.
 
 ``code_corpus(processed_dir)`` streams ``segments.parquet`` through it in
-batches and writes ``codes.parquet``, ``doc_codes.parquet`` and
-``coding.json``, skipping the work when segments, codebook, code and packages
+batches and writes ``codes.parquet``, ``doc_codes.parquet``,
+``code_labels.parquet`` and ``coding.json``, skipping the work when segments, codebook, code and packages
 are unchanged.
 """
 
@@ -37,6 +37,11 @@ CODES = pa.schema([
 DOC_CODES = pa.schema([
     ("doc_id", _str), ("code", _str), ("present", pa.bool_()), ("n_segments", pa.int32()),
     ("score", pa.float64()),
+])
+# The codebook's codes as data, so tables and figures label codes without
+# reloading (and recompiling) the codebook.
+CODE_LABELS = pa.schema([
+    ("code", _str), ("family", _str), ("label", _str), ("parent", _str), ("definition", _str),
 ])
 STAMP = "coding.json"
 _NEEDED = ["doc_id", "segment_id", "unit", "role", "text", "raw", "start"]
@@ -191,7 +196,7 @@ def code_corpus(processed_dir=None, book: Codebook | None = None, force=False,
         "segments_sha256": sha256_file(segments_path),
         "codebook_version": book.version,
         "codebook_sha256": book.fingerprint,
-        "code_sha256": code_fingerprint(),
+        "code_sha256": code_fingerprint("coding"),
         "packages": package_versions(("pyarrow", "hyperscan")),
     }
     if not force and stage_current(out_dir, STAMP, key):
@@ -216,11 +221,24 @@ def code_corpus(processed_dir=None, book: Codebook | None = None, force=False,
         finally:
             for w in writers.values():
                 w.close()
+        labels = code_labels(book)
+        pq.write_table(labels, tmp / "code_labels.parquet", compression="zstd")
+        rows["code_labels"] = labels.num_rows
         written, unchanged = publish(tmp, out_dir, {f"{n}.parquet": rows[n] for n in rows},
                                      key, STAMP)
         return CodingResult(out_dir, False, written, unchanged, counts=rows)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
+
+
+def code_labels(book: Codebook) -> pa.Table:
+    """One row per code in codebook order: id, family, label, parent (a frame
+    question's frame) and definition (a question's text)."""
+    return pa.table({
+        "code": [c.id for c in book.codes], "family": [c.family for c in book.codes],
+        "label": [c.label for c in book.codes], "parent": [c.parent for c in book.codes],
+        "definition": [c.definition or c.text for c in book.codes],
+    }, schema=CODE_LABELS)
 
 
 def _document_batches(path, batch_rows, columns=_NEEDED):

@@ -193,14 +193,49 @@ def process_chunk(entries, corpus_dir, rules) -> Chunk:
             gc.enable()
 
 
-def code_fingerprint() -> str:
-    """SHA-256 over the package's source and instruments (not its caches)."""
+def code_fingerprint(*modules: str) -> str:
+    """SHA-256 over package source: the named modules (e.g. "pipeline") and
+    every package module they import, directly or not; with no names, the
+    whole package with its instruments. A stage keyed on its own modules
+    reruns when they change, and not when an unrelated module does."""
+    files = (module_closure(modules) if modules else
+             [p for p in sorted(paths.PACKAGE.rglob("*"))
+              if p.suffix in (".py", ".yaml") and "__pycache__" not in p.parts])
     h = hashlib.sha256()
-    for p in sorted(paths.PACKAGE.rglob("*")):
-        if p.suffix in (".py", ".yaml") and "__pycache__" not in p.parts:
-            h.update(p.relative_to(paths.PACKAGE).as_posix().encode() + b"\0")
-            h.update(p.read_bytes() + b"\0")
+    for p in files:
+        h.update(p.relative_to(paths.PACKAGE).as_posix().encode() + b"\0")
+        h.update(p.read_bytes() + b"\0")
     return h.hexdigest()
+
+
+def module_closure(modules) -> list:
+    """The source files of the named package modules and of every package
+    module they import (relative or ``analysis.`` imports, at any depth in
+    the file, function bodies included), sorted."""
+    import ast
+
+    def file_of(name):
+        p = paths.PACKAGE / (name.replace(".", "/") + ".py")
+        return p if p.is_file() else None
+
+    seen, todo = set(), [file_of(m) for m in modules]
+    while todo:
+        f = todo.pop()
+        if f is None or f in seen:
+            continue
+        seen.add(f)
+        todo.append(paths.PACKAGE / "__init__.py")
+        for node in ast.walk(ast.parse(f.read_bytes())):
+            if isinstance(node, ast.ImportFrom):
+                if node.level == 1 or (node.level == 0 and (node.module or "").startswith(
+                        "analysis")):
+                    base = (node.module or "").removeprefix("analysis").lstrip(".")
+                    todo += [file_of(base)] if base else []
+                    todo += [file_of(f"{base}.{a.name}".lstrip(".")) for a in node.names]
+            elif isinstance(node, ast.Import):
+                todo += [file_of(a.name.removeprefix("analysis.")) for a in node.names
+                         if a.name.startswith("analysis.")]
+    return sorted(seen)
 
 
 def package_versions(names=_PACKAGES) -> dict:
@@ -254,7 +289,7 @@ def build(corpus_dir=None, out_dir=None, rules_path=None, jobs=None, force=False
     unlisted = unlisted_files(corpus_dir, entries, present)
     key = {
         "analysis": __version__,
-        "code_sha256": code_fingerprint(),
+        "code_sha256": code_fingerprint("pipeline"),
         "rules_version": rules.version,
         "rules_sha256": rules.fingerprint,
         "python": f"{sys.version_info.major}.{sys.version_info.minor}",
