@@ -118,3 +118,22 @@ def publish(tmp, out_dir, rows: dict, key: dict, stamp_name: str, extra=None):
     for f in [*outputs, stamp_name]:
         (written if replace_if_changed(tmp / f, out_dir / f) else unchanged).append(f)
     return written, unchanged
+
+
+STAMPS = ("build.json", "coding.json", "linking.json")
+
+
+def stamp_checksums(processed) -> dict:
+    """{file: sha256} of the processed tables as their stages' stamps record
+    them, so large tables need no rehash. Every run of a stage checks its
+    outputs against its stamp, and the report runs the stages first."""
+    import json
+
+    out = {}
+    for name in STAMPS:
+        try:
+            stamp = json.loads((Path(processed) / name).read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            continue
+        out.update({f: info["sha256"] for f, info in stamp.get("outputs", {}).items()})
+    return out

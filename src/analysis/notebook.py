@@ -1,0 +1,133 @@
+"""What a notebook needs from the package, in one object.
+
+A notebook makes one ``Session`` from its parameters. The session selects the
+documents (outlets, date range), reads processed tables restricted to them,
+and saves figures and tables into the output folder, each with a JSON
+sidecar: its caption, its n, and the checksums of the processed tables the
+notebook had read, so every file traces back to its inputs.
+
+The tables and the package modules a notebook used are also remembered for
+the report's incremental rebuilds: the report runner asks for them with
+``write_dependencies`` after the notebook ran (see ``analysis.report``).
+"""
+
+import html
+import json
+import numbers
+import re
+import sys
+from pathlib import Path
+
+import pyarrow.parquet as pq
+
+from . import paths
+from .errors import InputError
+from .fileio import sha256_file, stamp_checksums, write_bytes_atomic
+from .figures import FORMATS, save_figure
+from .tables import select_documents
+
+# processed tables read in this process: {file name: sha256}
+_READ: dict = {}
+_MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]<>()#+!|~])")
+
+
+class Session:
+    """Processed tables of the selected documents, and deterministic saving.
+
+    ``processed_dir`` holds the pipeline's tables; figures go to
+    ``output_dir/figures`` and tables to ``output_dir/tables``. Raises
+    InputError when the processed tables are missing or a filter is malformed.
+    """
+
+    def __init__(self, processed_dir, output_dir, figure_formats=FORMATS, outlets=(),
+                 date_from=None, date_to=None):
+        self.processed = Path(processed_dir)
+        self.output = Path(output_dir)
+        self.formats = tuple(figure_formats)
+        if not (self.processed / "documents.parquet").is_file():
+            raise InputError(f"{self.processed}: no processed corpus here; run `make report` "
+                             "(or `analysis build`) first, or set processed_dir.")
+        self._checksums = stamp_checksums(self.processed)
+        self.inputs = {}
+        self._saved = 0
+        self.all_documents = self.read("documents")
+        self.documents, self.notes = select_documents(self.all_documents, tuple(outlets or ()),
+                                                      date_from, date_to)
+        self.doc_ids = set(self.documents["doc_id"])
+
+    @property
+    def n_documents(self) -> int:
+        return len(self.documents)
+
+    def read(self, name: str, columns=None, filters=None):
+        """A processed table (all documents) as a DataFrame; remembers its checksum."""
+        path = self.processed / f"{name}.parquet"
+        if not path.is_file():
+            raise InputError(f"{path}: missing; run `make report` (or `analysis build`) to "
+                             "produce the processed tables.")
+        sha = self._checksums.get(path.name) or sha256_file(path)
+        self.inputs[path.name] = _READ[path.name] = sha
+        return pq.read_table(path, columns=columns, filters=filters).to_pandas()
+
+    def table(self, name: str, columns=None, filters=None):
+        """A processed table restricted to the selected documents."""
+        df = self.read(name, columns, filters)
+        if "doc_id" in df.columns:
+            df = df[df["doc_id"].isin(self.doc_ids)].reset_index(drop=True)
+        return df
+
+    def save_figure(self, fig, stem: str, caption: str, n: str) -> list:
+        """Save ``fig`` as figures/stem.<format> plus figures/stem.json (caption,
+        n, files, inputs); returns the paths of the figure files."""
+        files = save_figure(fig, stem, self.output / "figures", self.formats)
+        self._sidecar("figures", stem, caption, n, [p.name for p in files])
+        return files
+
+    def save_table(self, df, stem: str, caption: str, n: str, index=False) -> Path:
+        """Save ``df`` as tables/stem.csv (UTF-8, LF line ends) plus
+        tables/stem.json; returns the CSV's path."""
+        path = self.output / "tables" / f"{stem}.csv"
+        write_bytes_atomic(path, df.to_csv(index=index, lineterminator="\n").encode("utf-8"))
+        self._sidecar("tables", stem, caption, n, [path.name], rows=len(df))
+        return path
+
+    def _sidecar(self, kind, stem, caption, n, files, **extra):
+        self._saved += 1
+        info = {"kind": kind[:-1], "caption": caption, "n": n, "files": files,
+                "order": self._saved, "inputs": dict(sorted(self.inputs.items())), **extra}
+        write_bytes_atomic(self.output / kind / f"{stem}.json",
+                           (json.dumps(info, indent=2, sort_keys=True, ensure_ascii=False)
+                            + "\n").encode("utf-8"))
+
+    def say(self, template: str, **values):
+        """Markdown for a sentence of interpretation; text ``values`` (which may
+        come from the corpus) are escaped, so they always show as text; numbers
+        keep their type for format specs such as ``{share:.0%}``."""
+        from IPython.display import Markdown
+
+        return Markdown(template.format(**{
+            k: v if isinstance(v, numbers.Number) else escape_markdown(v)
+            for k, v in values.items()}))
+
+
+def escape_markdown(value) -> str:
+    """``value`` as text that Markdown and HTML show literally."""
+    return _MARKDOWN_SPECIAL.sub(r"\\\1", html.escape(str(value), quote=False))
+
+
+def dependencies() -> dict:
+    """What this process used: the processed tables read and the package
+    modules imported, each with its checksum (module paths relative to src/)."""
+    modules = {}
+    for name, module in sorted(sys.modules.items()):
+        path = getattr(module, "__file__", None)
+        if (name == "analysis" or name.startswith("analysis.")) and path:
+            path = Path(path)
+            modules[path.relative_to(paths.PACKAGE.parent).as_posix()] = sha256_file(path)
+    return {"tables": dict(sorted(_READ.items())), "modules": modules}
+
+
+def write_dependencies(path) -> None:
+    """Write ``dependencies()`` as JSON to ``path`` (called by the report runner)."""
+    Path(path).write_text(json.dumps(dependencies(), indent=2, sort_keys=True) + "\n",
+                          encoding="utf-8")
