@@ -29,7 +29,7 @@ venv: ## create .venv from requirements.lock when missing or stale
 	  echo "$$want" > $(VENV)/.lock-sha256 && echo "$(VENV) is ready."; \
 	fi
 
-report: venv ## build the report (for now: the processed corpus tables)
+report: venv ## run the pipeline and the notebooks; write reports/index.html
 	@$(BIN)/analysis report
 
 test: venv ## run the test suite

@@ -13,7 +13,7 @@ from pathlib import Path
 
 from . import __version__, paths
 from .errors import InputError
-from .fileio import sha256_file, write_bytes_atomic
+from .fileio import sha256_file, shown, write_bytes_atomic
 from .manifest import (COLUMNS, DOC_ID_RE, METADATA, check_metadata, read_manifest)
 
 
@@ -55,11 +55,27 @@ def _parser():
     b.add_argument("--cases", type=Path, default=None,
                    help="case registry (default: the packaged instruments/cases.yaml)")
     b.add_argument("--force", action="store_true", help="rebuild even when nothing changed")
-    b.set_defaults(func=_build)
+    b.set_defaults(func=_build_command)
 
-    r = sub.add_parser("report", help="build everything the report needs")
-    corpus_opts(r)
-    r.set_defaults(func=_report, rules=None, jobs=None, force=False, codebook=None, cases=None)
+    r = sub.add_parser("report", help="run the pipeline and the notebooks; write the report")
+    r.add_argument("--corpus", type=Path, default=paths.RAW,
+                   help="corpus folder with manifest.csv (default: data/raw)")
+    r.add_argument("--processed", type=Path, default=paths.PROCESSED,
+                   help="folder for the processed tables (default: data/processed)")
+    r.add_argument("--out", type=Path, default=paths.REPORTS,
+                   help="report folder (default: reports)")
+    r.add_argument("--notebooks", type=Path, default=paths.NOTEBOOKS,
+                   help="folder of NN_*.ipynb notebooks (default: notebooks)")
+    r.add_argument("--parameters", type=Path, default=None,
+                   help="notebook parameters (default: notebooks/parameters.yaml)")
+    r.add_argument("--codebook", type=Path, default=None,
+                   help="codebook (default: the packaged instruments/codebook.yaml)")
+    r.add_argument("--cases", type=Path, default=None,
+                   help="case registry (default: the packaged instruments/cases.yaml)")
+    r.add_argument("--jobs", type=int, default=None, help="worker processes for the pipeline")
+    r.add_argument("--force", action="store_true",
+                   help="rerun every stage and notebook even when nothing changed")
+    r.set_defaults(func=_report, rules=None)
 
     k = sub.add_parser("kwic", help="show a code's evidence in context (key words in context)")
     k.add_argument("code", help="a code id, e.g. backlash.state_delegitimization")
@@ -101,15 +117,21 @@ _META_HELP = {
 }
 
 
+def _build_command(args):
+    _build(args)
+    return 0
+
+
 def _build(args):
+    """Run the pipeline stages; returns the codebook they used."""
     from .pipeline import build
 
-    shown = [0]
+    last = [0]
 
     def progress(done, total):
         # large corpora only, and at most every 5%
-        if total >= 2000 and (done - shown[0] >= total / 20 or done == total):
-            shown[0] = done
+        if total >= 2000 and (done - last[0] >= total / 20 or done == total):
+            last[0] = done
             print(f"  {done:,}/{total:,} manifest rows", file=sys.stderr, flush=True)
 
     from .coding import code_corpus
@@ -117,14 +139,15 @@ def _build(args):
 
     from .cases import link_corpus, load_registry
 
-    # bad instruments refuse before anything is written
-    book = load_codebook(args.codebook)
+    # bad instruments refuse before anything is written; a codebook the
+    # coding stage already accepted under this code needs no second check
+    book = load_codebook(args.codebook, known_good=_accepted_codebooks(args.out))
     registry = load_registry(args.cases)
     res = build(args.corpus, args.out, args.rules, args.jobs, args.force, progress)
     for w in res.warnings:
         print(f"warning: {w}", file=sys.stderr)
     if res.up_to_date:
-        print(f"{_show(res.out_dir)} is up to date: inputs, rules, code and packages are "
+        print(f"{shown(res.out_dir)} is up to date: inputs, rules, code and packages are "
               "unchanged; nothing was written.")
     else:
         _say_built(args, res)
@@ -148,31 +171,61 @@ def _build(args):
               + (f"; unchanged: {', '.join(unchanged)}" if unchanged else "") + ".")
         if counts["unlinked_events"]:
             print(f"Some outcome events name no registered case: see "
-                  f"{_show(args.out / 'unlinked_events.parquet')} and register their cases in "
+                  f"{shown(args.out / 'unlinked_events.parquet')} and register their cases in "
                   "src/analysis/instruments/cases.yaml.")
-    return 0
+    return book
+
+
+def _accepted_codebooks(processed: Path) -> tuple:
+    import json
+
+    from .coding import STAMP
+    from .pipeline import code_fingerprint
+
+    try:
+        key = json.loads((processed / STAMP).read_text(encoding="utf-8"))["key"]
+    except (OSError, ValueError, KeyError):
+        return ()
+    return (key.get("codebook_sha256"),) if key.get("code_sha256") == code_fingerprint(
+        "coding") else ()
 
 
 def _say_built(args, res):
     c = res.counts
-    print(f"Read {c['manifest_rows']} manifest row(s) from {_show(args.corpus)}: "
+    print(f"Read {c['manifest_rows']} manifest row(s) from {shown(args.corpus)}: "
           f"{c['documents']} document(s), {c['quarantined']} set aside"
           + (f" ({', '.join(f'{k}: {v}' for k, v in c['quarantine_reasons'].items())})"
              if c["quarantined"] else "") + ".")
     print("Line roles: " + ", ".join(f"{k} {v}" for k, v in c["line_roles"].items()) + ".")
     if res.written:
-        print(f"Wrote {', '.join(res.written)} in {_show(res.out_dir)}"
+        print(f"Wrote {', '.join(res.written)} in {shown(res.out_dir)}"
               + (f"; unchanged: {', '.join(res.unchanged)}." if res.unchanged else "."))
     else:
-        print(f"All outputs in {_show(res.out_dir)} were already identical; nothing rewritten.")
+        print(f"All outputs in {shown(res.out_dir)} were already identical; nothing rewritten.")
     if c["quarantined"]:
-        print(f"See {_show(res.out_dir / 'quarantine.parquet')} for what was set aside and why.")
+        print(f"See {shown(res.out_dir / 'quarantine.parquet')} for what was set aside and why.")
 
 
 def _report(args):
-    _build(args)
-    print("The notebooks and reports/index.html are not built yet (a later issue); "
-          "the processed tables above are what the report will read.")
+    from .report import NotebookFailed, run_report
+
+    book = _build(argparse.Namespace(**{**vars(args), "out": args.processed}))
+    params = args.parameters or (args.notebooks / "parameters.yaml")
+    try:
+        res = run_report(args.processed, args.out, args.notebooks, params, args.corpus, book,
+                         args.force, progress=lambda m: print(m, flush=True))
+    except NotebookFailed as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 1
+    if res.ran:
+        print(f"Ran {len(res.ran)} notebook(s): {', '.join(res.ran)}"
+              + (f"; up to date: {', '.join(res.current)}" if res.current else "") + ".")
+    else:
+        print(f"No notebook was stale ({len(res.current)} checked); none ran.")
+    changed = res.written + [f"{f} (removed)" for f in res.removed]
+    print(f"{shown(args.out)}: " + (f"{len(changed)} file(s) changed." if changed else
+                                    "nothing changed.")
+          + f" Open {shown(args.out / 'index.html')} in a browser.")
     return 0
 
 
@@ -206,14 +259,6 @@ def _methods(args):
 
     print(methods_markdown(load_codebook(args.codebook)), end="")
     return 0
-
-
-def _show(p: Path) -> str:
-    """A path as the user would type it: relative to the working directory when inside it."""
-    try:
-        return str(Path(p).resolve().relative_to(Path.cwd()))
-    except ValueError:
-        return str(p)
 
 
 def _add(args):

@@ -8,8 +8,8 @@ that pass their guards and context, and maps each back to the raw text, so
 
 ``code_corpus(processed_dir)`` streams ``segments.parquet`` through it in
 batches and writes ``codes.parquet``, ``doc_codes.parquet``,
-``code_labels.parquet`` and ``coding.json``, skipping the work when segments, codebook, code and packages
-are unchanged.
+``code_labels.parquet`` and ``coding.json``, skipping the work when segments,
+codebook, code and packages are unchanged.
 """
 
 from itertools import chain, islice

@@ -13,6 +13,15 @@ from pathlib import Path
 _CHUNK = 1 << 20
 
 
+def shown(path) -> str:
+    """A path as the user would type it: relative to the working directory
+    when inside it, else as given."""
+    try:
+        return str(Path(path).resolve().relative_to(Path.cwd()))
+    except ValueError:
+        return str(path)
+
+
 def sha256_bytes(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 

@@ -1,0 +1,292 @@
+"""The report as users run it: `analysis report` executes every notebook in a
+real kernel through papermill, writes the same bytes every time, reruns only
+what is stale, stops on a failing notebook without touching the last good
+report, and shows corpus text as text."""
+
+import hashlib
+import json
+import re
+import shutil
+import socket
+from html.parser import HTMLParser
+from pathlib import Path
+
+import pytest
+
+from analysis import paths
+from analysis.report import declared_parameters
+from conftest import run_cli, write_corpus
+
+NOTEBOOKS = sorted(p.stem for p in paths.NOTEBOOKS.glob("[0-9]*.ipynb"))
+
+
+def report(root: Path, *extra, corpus=paths.RAW, check=0):
+    """`analysis report` with the processed tables and the report side by side
+    under ``root`` (as data/processed and reports/ are in the repository)."""
+    return run_cli("report", "--corpus", corpus, "--processed", root / "processed",
+                   "--out", root / "reports", *extra, check=check)
+
+
+def checksums(folder: Path) -> dict:
+    return {p.relative_to(folder).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
+            for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+def mtimes(folder: Path) -> dict:
+    return {p.relative_to(folder).as_posix(): p.stat().st_mtime_ns
+            for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+def ran(proc) -> list:
+    m = re.search(r"Ran \d+ notebook\(s\): ([^;.]+)", proc.stdout)
+    return m.group(1).split(", ") if m else []
+
+
+def copy_report(src: Path, dest: Path) -> Path:
+    """A copy of a built report and its processed tables (timestamps kept)."""
+    for sub in ("processed", "reports"):
+        shutil.copytree(src / sub, dest / sub)
+    return dest
+
+
+class Links(HTMLParser):
+    def __init__(self):
+        super().__init__()
+        self.links = []
+
+    def handle_starttag(self, tag, attrs):
+        a = dict(attrs)
+        if tag == "img":
+            self.links.append(a["src"])
+        elif tag == "a" and a.get("href") and not a["href"].startswith(("#", "http")):
+            self.links.append(a["href"])
+
+
+@pytest.fixture(scope="module")
+def seed_report(tmp_path_factory):
+    root = tmp_path_factory.mktemp("seed_report")
+    proc = report(root)
+    return root, proc
+
+
+def test_report_runs_every_notebook_and_the_page_shows_every_figure_and_table(seed_report):
+    root, proc = seed_report
+    out = root / "reports"
+    assert ran(proc) == NOTEBOOKS
+    for name in NOTEBOOKS:
+        nb = json.loads((out / "notebooks" / f"{name}.ipynb").read_text())
+        outputs = [o for c in nb["cells"] if c["cell_type"] == "code" for o in c["outputs"]]
+        assert outputs and not [o for o in outputs if o["output_type"] == "error"], name
+        assert all(c["execution_count"] for c in nb["cells"] if c["cell_type"] == "code")
+        assert (out / "notebooks" / f"{name}.html").read_text().startswith("<!DOCTYPE html>")
+    page = (out / "index.html").read_text()
+    parser = Links()
+    parser.feed(page)
+    assert parser.links and all((out / link).is_file() for link in parser.links)
+    sidecars = sorted((out / "figures").glob("*.json")) + sorted((out / "tables").glob("*.json"))
+    assert len(sidecars) >= 20
+    for sidecar in sidecars:
+        info = json.loads(sidecar.read_text())
+        assert info["caption"] and info["n"].startswith("n = ") and info["inputs"]
+        if info["kind"] == "figure":
+            assert {f.rsplit(".", 1)[1] for f in info["files"]} == {"png", "svg"}
+            assert f'src="figures/{sidecar.stem}.png"' in page
+        else:
+            assert f'href="tables/{sidecar.stem}.csv"' in page
+    # what the research design asks the report to carry
+    for stem in ("documents_by_outlet", "frame_scores_by_document", "frame_share_of_units",
+                 "frame_cooccurrence", "case_timeline", "outcomes_by_type", "theme_prevalence",
+                 "themes_by_frame", "themes_by_outcome"):
+        assert f"figures/{stem}.png" in page, stem
+    for stem in ("case_ledger", "cleaning_audit", "backlash_kwic", "coder_counts"):
+        assert f"tables/{stem}.csv" in page, stem
+    assert "alibaba_2021" in page and "Zhou Xiaoxuan" in page  # the ledger, on the page
+    assert '<h2 id="methods">' in page and "Coding scheme (codebook version 1.0.0)" in page
+    assert "describes this corpus only" in page
+
+
+def test_provenance_lists_every_output_with_its_checksum(seed_report):
+    root, _ = seed_report
+    out = root / "reports"
+    prov = json.loads((out / "provenance.json").read_text())
+    files = checksums(out)
+    del files["provenance.json"]
+    assert prov["outputs"] == files
+    assert prov["processed"] == {f: s for f, s in checksums(root / "processed").items()
+                                 if f.endswith((".parquet", ".json"))}
+    assert prov["stages"]["coding"]["codebook_version"] == "1.0.0"
+    assert prov["inputs"]["manifest_sha256"] == hashlib.sha256(
+        (paths.RAW / "manifest.csv").read_bytes()).hexdigest()
+    framing = prov["notebooks"]["02_framing"]
+    assert framing["key"]["parameters"]["processed_dir"] == "../processed"
+    assert {"codes.parquet", "doc_codes.parquet", "code_labels.parquet"} <= set(
+        framing["dependencies"]["tables"])
+    assert "analysis/figures.py" in framing["dependencies"]["modules"]
+    assert "figures/frame_cooccurrence.svg" in framing["outputs"]
+
+
+def test_outputs_hold_no_times_random_ids_absolute_paths_or_machine_names(seed_report):
+    root, _ = seed_report
+    out = root / "reports"
+    host = re.compile(rf"(?<![\w/+]){re.escape(socket.gethostname())}(?![\w/+])")
+    for path in sorted(out.rglob("*")):
+        if path.suffix in (".ipynb", ".html", ".json", ".csv", ".svg"):
+            text = path.read_text(encoding="utf-8")
+            for needle in (str(root), str(paths.ROOT)):
+                assert needle not in text, (path.name, needle)
+            assert not host.search(text), path.name
+            assert not re.search(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}", text), path.name
+    for name in NOTEBOOKS:
+        nb = json.loads((out / "notebooks" / f"{name}.ipynb").read_text())
+        assert set(nb["metadata"]["papermill"]) == {"parameters", "version", "input_path",
+                                                    "output_path"}
+        assert all(set(c["metadata"]) <= {"tags"} for c in nb["cells"])
+        assert len({c["id"] for c in nb["cells"]}) == len(nb["cells"])
+    svg = (out / "figures" / "case_timeline.svg").read_text()
+    assert "<dc:date>" not in svg
+
+
+def test_two_runs_on_the_same_inputs_give_identical_files(seed_report, tmp_path):
+    root, _ = seed_report
+    report(tmp_path)
+    assert checksums(tmp_path / "reports") == checksums(root / "reports")
+    assert checksums(tmp_path / "processed") == checksums(root / "processed")
+
+
+def test_a_second_run_with_nothing_changed_reruns_nothing(seed_report, tmp_path):
+    root = copy_report(seed_report[0], tmp_path)
+    before = {**mtimes(root / "reports"), **mtimes(root / "processed")}
+    proc = report(root)
+    assert "No notebook was stale (5 checked); none ran." in proc.stdout
+    assert "reports: nothing changed" in proc.stdout.replace(str(root) + "/", "")
+    assert {**mtimes(root / "reports"), **mtimes(root / "processed")} == before
+
+
+def test_a_codebook_change_recodes_and_reruns_only_the_notebooks_that_read_codes(
+        seed_report, tmp_path):
+    root = copy_report(seed_report[0], tmp_path)
+    book = paths.CODEBOOK.read_text(encoding="utf-8")
+    changed = tmp_path / "codebook.yaml"
+    changed.write_text(book.replace('"removed from"]', '"removed from", "metro"]', 1),
+                       encoding="utf-8")
+    before = checksums(root / "reports")
+    proc = report(root, "--codebook", changed)
+    assert "Coded with codebook 1.0.0" in proc.stdout and "wrote codes.parquet" in proc.stdout
+    # 01 reads no codes; 03's events and labels are unchanged by a backlash phrase
+    assert ran(proc) == ["02_framing", "04_backlash", "05_validation"]
+    after = checksums(root / "reports")
+    assert after["notebooks/01_corpus.ipynb"] == before["notebooks/01_corpus.ipynb"]
+    assert after["tables/backlash_kwic.csv"] != before["tables/backlash_kwic.csv"]
+    assert "metro" in (root / "reports" / "tables" / "backlash_kwic.csv").read_text()
+
+
+def test_changing_one_notebook_reruns_only_that_notebook(seed_report, tmp_path):
+    root = copy_report(seed_report[0], tmp_path)
+    notebooks = shutil.copytree(paths.NOTEBOOKS, tmp_path / "notebooks")
+    proc = report(root, "--notebooks", notebooks)
+    assert ran(proc) == []  # same notebook bytes, same key
+    path = notebooks / "03_outcomes.ipynb"
+    nb = json.loads(path.read_text())
+    nb["cells"][0]["source"] += "\n\nA sentence added by a researcher."
+    path.write_text(json.dumps(nb, indent=1))
+    proc = report(root, "--notebooks", notebooks)
+    assert ran(proc) == ["03_outcomes"]
+    assert "A sentence added by a researcher." in (
+        root / "reports" / "notebooks" / "03_outcomes.html").read_text()
+
+
+def test_a_changed_module_reruns_the_notebooks_that_imported_it(seed_report, tmp_path):
+    root = copy_report(seed_report[0], tmp_path)
+    prov_path = root / "reports" / "provenance.json"
+    prov = json.loads(prov_path.read_text())
+    # as if analysis/tables.py had changed since 01_corpus last ran
+    prov["notebooks"]["01_corpus"]["dependencies"]["modules"]["analysis/tables.py"] = "0" * 64
+    prov_path.write_text(json.dumps(prov))
+    proc = report(root)
+    assert ran(proc) == ["01_corpus"]
+
+
+def test_a_stage_reruns_only_for_the_modules_it_runs():
+    from analysis.pipeline import module_closure
+
+    coding = {p.name for p in module_closure(["coding"])}
+    assert {"coding.py", "codebook.py", "cleaning.py", "fileio.py"} <= coding
+    assert not coding & {"report.py", "figures.py", "notebook.py", "tables.py", "cases.py"}
+    assert "events.py" in {p.name for p in module_closure(["cases"])}
+
+
+def test_a_failing_notebook_is_reported_by_name_and_cell_and_the_last_report_kept(
+        seed_report, tmp_path):
+    root = copy_report(seed_report[0], tmp_path)
+    notebooks = shutil.copytree(paths.NOTEBOOKS, tmp_path / "notebooks")
+    path = notebooks / "03_outcomes.ipynb"
+    nb = json.loads(path.read_text())
+    nb["cells"].insert(4, {"cell_type": "code", "execution_count": None, "id": "broken",
+                           "metadata": {}, "outputs": [],
+                           "source": "x = 1\nraise ValueError('a deliberate failure')"})
+    path.write_text(json.dumps(nb, indent=1))
+    before = checksums(root / "reports")
+    proc = report(root, "--notebooks", notebooks, check=1)
+    assert (f"notebook 03_outcomes.ipynb failed in cell 5 of {len(nb['cells'])} ('x = 1'): "
+            "ValueError: a deliberate failure") in proc.stderr
+    kept = root / "reports" / "failed" / "03_outcomes.ipynb"
+    assert "a deliberate failure" in kept.read_text()
+    assert "failed/03_outcomes.ipynb" in proc.stderr
+    after = checksums(root / "reports")
+    del after["failed/03_outcomes.ipynb"]
+    assert after == before
+    assert not (root / ".reports.staging").exists()
+
+
+def test_bad_parameters_are_refused_naming_the_file_and_the_key(seed_report, tmp_path):
+    root = copy_report(seed_report[0], tmp_path)
+    params = tmp_path / "parameters.yaml"
+    params.write_text("version: '1'\nnotebooks:\n  02_framing:\n    colour: red\n")
+    proc = report(root, "--parameters", params, check=2)
+    assert f"{params}: notebooks.02_framing.colour: 02_framing.ipynb declares no such " \
+           "parameter" in proc.stderr
+    params.write_text("version: '1'\ncommon:\n  date_from: '2021/01/01'\n")
+    proc = report(root, "--parameters", params, check=2)
+    assert "notebook 01_corpus.ipynb: parameter date_from: '2021/01/01' is not an ISO date; " \
+           "write YYYY-MM-DD." in proc.stderr
+
+
+def test_markup_in_an_article_reaches_the_report_as_text(tmp_path):
+    article = ("A Headline\n\n"
+               "Online trolls called her a liar <b>and she was falsely accused</b> of lying, "
+               "the report said.\n\n"
+               "She was fired by the company <script>alert('x')</script> in May.\n")
+    corpus = write_corpus(tmp_path / "corpus", {"a.txt": article.encode()},
+                          {"a.txt": {"outlet": "<i>The Outlet</i>", "kind": "news report",
+                                     "published": "2021-06-01", "date_basis": "stated"}})
+    proc = report(tmp_path, corpus=corpus)
+    assert ran(proc) == NOTEBOOKS  # every notebook runs on a one-article corpus too
+    out = tmp_path / "reports"
+    pages = [out / "index.html", *sorted((out / "notebooks").glob("*.html"))]
+    for page in pages:
+        text = page.read_text()
+        assert "<script>alert" not in text and "<b>and she" not in text, page.name
+        assert "<i>The Outlet" not in text, page.name
+    index = (out / "index.html").read_text()
+    assert "&lt;b&gt;and she was falsely accused" in index  # the KWIC table, as text
+    assert "&lt;i&gt;The Outlet&lt;/i&gt;" in (out / "notebooks" / "01_corpus.html").read_text()
+
+
+def test_notebooks_are_committed_without_outputs_and_default_to_the_report_parameters():
+    import yaml
+
+    spec = yaml.safe_load((paths.NOTEBOOKS / "parameters.yaml").read_text())
+    assert len(NOTEBOOKS) == 5
+    for name in NOTEBOOKS:
+        nb = json.loads((paths.NOTEBOOKS / f"{name}.ipynb").read_text())
+        code = [c for c in nb["cells"] if c["cell_type"] == "code"]
+        assert all(c["outputs"] == [] and c["execution_count"] is None for c in code), name
+        tagged = [c for c in nb["cells"] if "parameters" in c["metadata"].get("tags", [])]
+        assert len(tagged) == 1, name
+        defaults = declared_parameters(paths.NOTEBOOKS / f"{name}.ipynb")
+        assert defaults["processed_dir"] == "../data/processed"
+        assert defaults["output_dir"] == "../reports"
+        # opened in JupyterLab, a notebook computes what the report computes
+        wanted = {k: v for k, v in spec["common"].items() if k in defaults}
+        wanted.update(spec["notebooks"].get(name, {}))
+        assert {k: defaults[k] for k in wanted} == wanted, name
