@@ -38,9 +38,10 @@ test: venv ## run the test suite
 lab: venv ## open JupyterLab on notebooks/
 	@$(BIN)/jupyter lab --ServerApp.root_dir=notebooks
 
-bench: venv ## benchmark the pipeline and the coder on 100,000 generated articles (not a test)
+bench: venv ## benchmark the pipeline, the coder and the report on 100,000 generated articles (not a test)
 	@$(BIN)/python benchmarks/bench_pipeline.py
 	@$(BIN)/python benchmarks/bench_coding.py
+	@$(BIN)/python benchmarks/bench_report.py
 
 lock: venv ## recompile requirements.lock from requirements.in, then environment.yml
 	CUSTOM_COMPILE_COMMAND="make lock" $(BIN)/pip-compile $(PIP_COMPILE_FLAGS) --output-file $(LOCK) requirements.in

@@ -5,6 +5,7 @@ report, and shows corpus text as text."""
 
 import hashlib
 import json
+import os
 import re
 import shutil
 import socket
@@ -12,8 +13,9 @@ from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
+import yaml
 
-from analysis import paths
+from analysis import __version__, paths
 from analysis.report import declared_parameters
 from conftest import run_cli, write_corpus
 
@@ -88,6 +90,8 @@ def test_report_runs_every_notebook_and_the_page_shows_every_figure_and_table(se
     for sidecar in sidecars:
         info = json.loads(sidecar.read_text())
         assert info["caption"] and info["n"].startswith("n = ") and info["inputs"]
+        assert info["versions"] == {"analysis": __version__, "cleaning_rules": "1.0.0",
+                                    "codebook": "1.0.0", "registry": "1.0.0"}
         if info["kind"] == "figure":
             assert {f.rsplit(".", 1)[1] for f in info["files"]} == {"png", "svg"}
             assert f'src="figures/{sidecar.stem}.png"' in page
@@ -112,6 +116,10 @@ def test_provenance_lists_every_output_with_its_checksum(seed_report):
     files = checksums(out)
     del files["provenance.json"]
     assert prov["outputs"] == files
+    umask = os.umask(0)
+    os.umask(umask)
+    for f in ("index.html", "figures/case_timeline.png", "tables/case_ledger.csv"):
+        assert (out / f).stat().st_mode & 0o777 == 0o666 & ~umask, f  # readable as usual
     assert prov["processed"] == {f: s for f, s in checksums(root / "processed").items()
                                  if f.endswith((".parquet", ".json"))}
     assert prov["stages"]["coding"]["codebook_version"] == "1.0.0"
@@ -193,6 +201,18 @@ def test_changing_one_notebook_reruns_only_that_notebook(seed_report, tmp_path):
     assert ran(proc) == ["03_outcomes"]
     assert "A sentence added by a researcher." in (
         root / "reports" / "notebooks" / "03_outcomes.html").read_text()
+    # a notebook taken away takes its outputs with it
+    (notebooks / "05_validation.ipynb").unlink()
+    params = yaml.safe_load((notebooks / "parameters.yaml").read_text())
+    del params["notebooks"]["05_validation"]
+    (notebooks / "parameters.yaml").write_text(yaml.safe_dump(params))
+    proc = report(root, "--notebooks", notebooks)
+    assert ran(proc) == []
+    out = root / "reports"
+    assert not (out / "tables" / "coder_counts.csv").exists()
+    assert not (out / "notebooks" / "05_validation.html").exists()
+    assert "05_validation" not in (out / "index.html").read_text()
+    assert "05_validation" not in json.loads((out / "provenance.json").read_text())["notebooks"]
 
 
 def test_a_changed_module_reruns_the_notebooks_that_imported_it(seed_report, tmp_path):
@@ -241,14 +261,31 @@ def test_a_failing_notebook_is_reported_by_name_and_cell_and_the_last_report_kep
 def test_bad_parameters_are_refused_naming_the_file_and_the_key(seed_report, tmp_path):
     root = copy_report(seed_report[0], tmp_path)
     params = tmp_path / "parameters.yaml"
-    params.write_text("version: '1'\nnotebooks:\n  02_framing:\n    colour: red\n")
+    params.write_text("version: '1'\ncommon:\n  seeed: 1\n"
+                      "notebooks:\n  02_framing:\n    colour: red\n")
     proc = report(root, "--parameters", params, check=2)
     assert f"{params}: notebooks.02_framing.colour: 02_framing.ipynb declares no such " \
            "parameter" in proc.stderr
+    assert f"{params}: common.seeed: no notebook declares this parameter" in proc.stderr
     params.write_text("version: '1'\ncommon:\n  date_from: '2021/01/01'\n")
     proc = report(root, "--parameters", params, check=2)
     assert "notebook 01_corpus.ipynb: parameter date_from: '2021/01/01' is not an ISO date; " \
            "write YYYY-MM-DD." in proc.stderr
+
+
+def test_a_selection_with_no_documents_still_runs_every_notebook_and_says_so(seed_report,
+                                                                              tmp_path):
+    root = copy_report(seed_report[0], tmp_path)
+    params = tmp_path / "parameters.yaml"
+    params.write_text("version: '1'\ncommon:\n  date_from: '2030-01-01'\n")
+    proc = report(root, "--parameters", params)
+    assert ran(proc) == NOTEBOOKS
+    out = root / "reports"
+    assert "3 out-of-range document(s) left out" in (out / "notebooks" / "01_corpus.html"
+                                                     ).read_text()
+    assert "No generic frame is present in the 0 selected document(s)." in (
+        out / "notebooks" / "02_framing.html").read_text()
+    assert (out / "tables" / "corpus_documents.csv").read_text().count("\n") == 1  # header only
 
 
 def test_markup_in_an_article_reaches_the_report_as_text(tmp_path):
@@ -273,8 +310,6 @@ def test_markup_in_an_article_reaches_the_report_as_text(tmp_path):
 
 
 def test_notebooks_are_committed_without_outputs_and_default_to_the_report_parameters():
-    import yaml
-
     spec = yaml.safe_load((paths.NOTEBOOKS / "parameters.yaml").read_text())
     assert len(NOTEBOOKS) == 5
     for name in NOTEBOOKS:
@@ -290,3 +325,21 @@ def test_notebooks_are_committed_without_outputs_and_default_to_the_report_param
         wanted = {k: v for k, v in spec["common"].items() if k in defaults}
         wanted.update(spec["notebooks"].get(name, {}))
         assert {k: defaults[k] for k in wanted} == wanted, name
+
+
+def test_opened_with_their_defaults_the_notebooks_run_and_save_what_the_report_saved(
+        seed_report, tmp_path):
+    """As in JupyterLab: the working directory is notebooks/, no parameters
+    are injected, and the processed tables sit in ../data/processed."""
+    import papermill
+
+    shutil.copytree(seed_report[0] / "processed", tmp_path / "data" / "processed")
+    notebooks = shutil.copytree(paths.NOTEBOOKS, tmp_path / "notebooks")
+    for name in NOTEBOOKS:
+        papermill.execute_notebook(str(notebooks / f"{name}.ipynb"),
+                                   str(tmp_path / f"{name}.out.ipynb"), cwd=str(notebooks),
+                                   kernel_name="python3", progress_bar=False)
+    made = {f: s for f, s in checksums(tmp_path / "reports").items()}
+    report_files = checksums(seed_report[0] / "reports")
+    assert made and made == {f: report_files[f] for f in made}
+    assert set(made) == {f for f in report_files if f.startswith(("figures/", "tables/"))}

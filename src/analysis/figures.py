@@ -175,7 +175,7 @@ def event_timeline(events: pd.DataFrame, title: str, n: str):
         return fig
     row = {c: i for i, c in enumerate(cases)}
     # events on the same case and day are spread a little, so none hides another
-    offset = events.groupby(["case_id", "when"]).cumcount().to_numpy() * 0.12
+    offset = (events.groupby(["case_id", "when"]).cumcount().to_numpy() % 5) * 0.12
     approximate = events["approximate"].fillna(False).astype(bool)
     for side, colour in SIDE_COLOURS.items():
         for approx in (False, True):

@@ -11,6 +11,8 @@ import tempfile
 from pathlib import Path
 
 _CHUNK = 1 << 20
+_UMASK = os.umask(0o022)
+os.umask(_UMASK)
 
 
 def shown(path) -> str:
@@ -40,6 +42,8 @@ def temp_path_beside(path) -> Path:
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    # mkstemp makes the file private (0600); outputs get the usual permissions
+    os.fchmod(fd, 0o666 & ~_UMASK)
     os.close(fd)
     return Path(tmp)
 

@@ -3,8 +3,9 @@
 A notebook makes one ``Session`` from its parameters. The session selects the
 documents (outlets, date range), reads processed tables restricted to them,
 and saves figures and tables into the output folder, each with a JSON
-sidecar: its caption, its n, and the checksums of the processed tables the
-notebook had read, so every file traces back to its inputs.
+sidecar: its caption, its n, the checksums of the processed tables the
+notebook had read, and the versions of the package, cleaning rules, codebook
+and registry that made them, so every file traces back to its inputs.
 
 The tables and the package modules a notebook used are also remembered for
 the report's incremental rebuilds: the report runner asks for them with
@@ -22,7 +23,7 @@ import pyarrow.parquet as pq
 
 from . import paths
 from .errors import InputError
-from .fileio import sha256_file, stamp_checksums, write_bytes_atomic
+from .fileio import STAMPS, sha256_file, stamp_checksums, write_bytes_atomic
 from .figures import FORMATS, save_figure
 from .tables import select_documents
 
@@ -48,6 +49,7 @@ class Session:
             raise InputError(f"{self.processed}: no processed corpus here; run `make report` "
                              "(or `analysis build`) first, or set processed_dir.")
         self._checksums = stamp_checksums(self.processed)
+        self.versions = _versions(self.processed)
         self.inputs = {}
         self._saved = 0
         self.all_documents = self.read("documents")
@@ -94,7 +96,8 @@ class Session:
     def _sidecar(self, kind, stem, caption, n, files, **extra):
         self._saved += 1
         info = {"kind": kind[:-1], "caption": caption, "n": n, "files": files,
-                "order": self._saved, "inputs": dict(sorted(self.inputs.items())), **extra}
+                "order": self._saved, "inputs": dict(sorted(self.inputs.items())),
+                "versions": self.versions, **extra}
         write_bytes_atomic(self.output / kind / f"{stem}.json",
                            (json.dumps(info, indent=2, sort_keys=True, ensure_ascii=False)
                             + "\n").encode("utf-8"))
@@ -108,6 +111,21 @@ class Session:
         return Markdown(template.format(**{
             k: v if isinstance(v, numbers.Number) else escape_markdown(v)
             for k, v in values.items()}))
+
+
+def _versions(processed: Path) -> dict:
+    """The versions that made the processed tables: the package, the cleaning
+    rules, the codebook and the case registry, from the stages' stamps."""
+    from . import __version__
+
+    keys = {}
+    for name in STAMPS:
+        try:
+            keys.update(json.loads((processed / name).read_text(encoding="utf-8"))["key"])
+        except (OSError, ValueError, KeyError):
+            continue
+    return {"analysis": __version__, "cleaning_rules": keys.get("rules_version"),
+            "codebook": keys.get("codebook_version"), "registry": keys.get("registry_version")}
 
 
 def escape_markdown(value) -> str:

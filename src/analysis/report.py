@@ -50,13 +50,8 @@ _DEPS_CELL = "record-dependencies"
 
 
 class NotebookFailed(Exception):
-    """A notebook raised: which notebook, which cell, what error, where it is kept."""
-
-    def __init__(self, notebook, cell, total, first_line, ename, evalue, kept):
-        self.notebook, self.cell, self.kept = notebook, cell, kept
-        super().__init__(f"notebook {notebook} failed in cell {cell} of {total} "
-                         f"({first_line!r}): {ename}: {evalue}. The executed notebook is kept "
-                         f"at {kept} for inspection; the last good report is unchanged.")
+    """A notebook failed: the message names the notebook, the cell and the
+    error, and where the executed notebook is kept."""
 
 
 @dataclass
@@ -117,13 +112,20 @@ def load_parameters(path, notebooks: list) -> tuple:
                         "version: \"1.0.0\" and raise it when the parameters change.")
     common = doc.get("common") or {}
     sections = doc.get("notebooks") or {}
+    if not (isinstance(common, dict) and isinstance(sections, dict)
+            and all(isinstance(v or {}, dict) for v in sections.values())):
+        raise InputError(f"{path}: `common`, `notebooks` and each notebook's section must be "
+                         "mappings of names to values; see notebooks/parameters.yaml.")
     names = {p.stem: p for p in notebooks}
     declared = {name: declared_parameters(p) for name, p in names.items()}
-    for key in sorted(set(common) & set(SET_BY_RUNNER)) + sorted(
-            k for s in sections.values() if isinstance(s, dict) for k in s
-            if k in SET_BY_RUNNER):
-        problems.append(f"{path}: {key!r} is set by the report command (--processed, --out); "
-                        "remove it from the parameters file.")
+    for key in sorted(set(common) | {k for v in sections.values() for k in v or {}}):
+        if key in SET_BY_RUNNER:
+            problems.append(f"{path}: {key!r} is set by the report command (--processed, "
+                            "--out); remove it from the parameters file.")
+    for key in sorted(set(common) - set(SET_BY_RUNNER)):
+        if not any(key in d for d in declared.values()):
+            problems.append(f"{path}: common.{key}: no notebook declares this parameter; "
+                            "check its spelling against the notebooks' parameters cells.")
     for name, section in sorted(sections.items()):
         if name not in names:
             problems.append(f"{path}: notebooks.{name}: no notebook {name}.ipynb; the notebooks "
@@ -203,14 +205,19 @@ def _execute(nb_path: Path, staging: Path, parameters: dict, out_dir: Path):
         first = next((ln for ln in e.source.splitlines() if ln.strip()), "")
         if e.ename == "InputError":
             raise InputError(f"notebook {nb_path.name}: {e.evalue}") from None
-        raise NotebookFailed(nb_path.name, cell_no, len(source.cells), first, e.ename,
-                             e.evalue, shown(kept)) from None
+        raise NotebookFailed(
+            f"notebook {nb_path.name} failed in cell {cell_no} of {len(source.cells)} "
+            f"({first!r}): {e.ename}: {e.evalue}. The executed notebook is kept at "
+            f"{shown(kept)} for inspection; the last good report is unchanged.") from None
+    except Exception as e:  # the kernel died, would not start, or timed out
+        raise NotebookFailed(f"notebook {nb_path.name} could not run: {type(e).__name__}: "
+                             f"{e}. The last good report is unchanged.") from None
     deps = json.loads(deps_file.read_text(encoding="utf-8"))
     deps_file.unlink()
-    return _clean(nbformat.read(executed, as_version=4), name, out_dir), deps
+    return _clean(nbformat.read(executed, as_version=4), name), deps
 
 
-def _clean(nb, name: str, out_dir: Path):
+def _clean(nb, name: str):
     """Strip what differs between runs: times, durations, the dependency cell,
     random cell ids, absolute paths and the kernel's patch version."""
     nb.cells = [c for c in nb.cells if c.get("id") != _DEPS_CELL]
@@ -318,6 +325,13 @@ def run_report(processed_dir=None, out_dir=None, notebooks_dir=None, parameters_
                     os.environ[k] = v
             shutil.rmtree(staging, ignore_errors=True)
     shutil.rmtree(out_dir / "failed", ignore_errors=True)
+    # outputs of notebooks that no longer exist
+    for name, entry in sorted(old.get("notebooks", {}).items()):
+        if name not in entries:
+            for f in sorted(entry.get("outputs", {})):
+                if (out_dir / f).is_file():
+                    (out_dir / f).unlink()
+                    result.removed.append(f)
 
     provenance = _provenance(processed, corpus_dir, out_dir, params_path, version, packages,
                              python, entries, notebooks)
@@ -342,6 +356,14 @@ def run_report(processed_dir=None, out_dir=None, notebooks_dir=None, parameters_
 def _publish(staging, out_dir, stale, entries, old, result):
     """Move the stale notebooks' outputs into the report folder, with their
     outputs from the last run that they no longer write removed."""
+    names = {p.stem for p in stale}
+    owners = {f: name for name, entry in entries.items() if name not in names
+              for f in entry.get("outputs", {})}
+    for nb_path in stale:
+        for f in entries[nb_path.stem]["outputs"]:
+            if f in owners:
+                raise InputError(f"notebooks {owners[f]}.ipynb and {nb_path.name} both write "
+                                 f"{f}; give one of them another name.")
     for nb_path in stale:
         name = nb_path.stem
         outputs = {}
@@ -472,17 +494,18 @@ def _index(out_dir: Path, processed: Path, notebooks, entries, provenance, book)
             else:
                 tab_no += 1
                 csv = out_dir / "tables" / f"{stem}.csv"
-                table = pd.read_csv(csv, dtype=str, keep_default_na=False) if \
-                    csv.stat().st_size > 1 else pd.DataFrame()
-                shown = table.head(TABLE_ROWS_SHOWN)
-                more = (f" Showing {len(shown)} of {len(table)} rows; the CSV has them all."
-                        if len(table) > len(shown) else "")
+                shown = (pd.read_csv(csv, dtype=str, keep_default_na=False,
+                                     nrows=TABLE_ROWS_SHOWN)
+                         if csv.stat().st_size > 1 else pd.DataFrame())
+                rows = info.get("rows", len(shown))
+                more = (f" Showing {len(shown)} of {rows:,} rows; the CSV has them all."
+                        if rows > len(shown) else "")
                 body.append(f'<p class="caption" id="table-{e(stem)}"><b>Table {tab_no}.</b> '
                             f"{caption} ({n}).{more} <a href=\"tables/{e(stem)}.csv\">CSV</a> · "
                             f'made by <a href="{e(nb_html)}">{e(name)}</a></p>')
                 body.append('<div class="scroll">' + (shown.to_html(index=False, escape=True,
                                                                     border=0)
-                                                      if len(table.columns) else
+                                                      if len(shown.columns) else
                                                       "<p>(empty)</p>") + "</div>")
     nav += ['<li><a href="#methods">Methods</a></li>',
             '<li><a href="#provenance">Provenance</a></li>']

@@ -297,3 +297,34 @@ def case_ledger(case_events: pd.DataFrame, cases: pd.DataFrame, documents: pd.Da
     events = pa.Table.from_pandas(case_events, schema=EVENTS, preserve_index=False)
     order = dict(zip(documents["doc_id"], documents["published"]))
     return ledger(events, registry, order).to_pandas()
+
+
+# -- keeping figures readable on large corpora ----------------------------------
+
+ROWS_PER_FIGURE = 40
+
+
+def per_document_or_outlet(table: pd.DataFrame, documents: pd.DataFrame,
+                           limit: int = ROWS_PER_FIGURE) -> tuple:
+    """A per-document table (index doc_id) as figure rows: unchanged when it
+    has at most ``limit`` rows, else the mean per outlet ("(not given)" for
+    none) for the ``limit`` outlets with most documents, by name. Returns
+    (table, what a row is: "document" or "outlet")."""
+    if len(table) <= limit:
+        return table, "document"
+    outlet = documents.set_index("doc_id")["outlet"].astype("string").fillna("(not given)")
+    outlet = outlet.reindex(table.index)
+    biggest = outlet.value_counts().sort_index().sort_values(ascending=False, kind="stable")
+    keep = outlet.isin(biggest.index[:limit]).to_numpy()
+    grouped = table[keep].groupby(outlet[keep].to_numpy(), sort=True).mean()
+    grouped.index.name = "outlet"
+    return grouped, "outlet"
+
+
+def top_counts(counts: pd.Series, limit: int = ROWS_PER_FIGURE) -> pd.Series:
+    """The ``limit - 1`` largest counts and the rest summed as "(N others)"."""
+    if len(counts) <= limit:
+        return counts
+    top = counts.sort_values(ascending=False, kind="stable").iloc[:limit - 1]
+    rest = counts.drop(top.index)
+    return pd.concat([top, pd.Series({f"({len(rest)} others)": rest.sum()})])
