@@ -55,6 +55,19 @@ def _empty(ax, what):
     ax.set_yticks([])
 
 
+def _bar_axes(ax, labels, xlabel: str, share: bool, legend=False):
+    """The shared look of horizontal bars: labels top to bottom, the x label,
+    a 0-100% axis for shares, and the legend when there are several series."""
+    ax.set_yticks(np.arange(len(labels)), [str(i) for i in labels])
+    ax.invert_yaxis()
+    ax.set_xlabel(xlabel)
+    if share:
+        ax.set_xlim(0, 1)
+        ax.xaxis.set_major_formatter(matplotlib.ticker.PercentFormatter(1.0))
+    if legend:
+        ax.legend(loc="lower right", fontsize=8, frameon=False)
+
+
 def save_figure(fig, stem: str, folder, formats=FORMATS) -> list:
     """Write ``fig`` as ``folder/stem.<format>`` for each format (png, svg,
     pdf), atomically and with no dates or random ids; closes the figure.
@@ -87,12 +100,7 @@ def bars(values: pd.Series, title: str, n: str, xlabel: str, share=False, colour
         return fig
     y = np.arange(len(values))
     ax.barh(y, values.to_numpy(), color=colour or OKABE_ITO["blue"])
-    ax.set_yticks(y, [str(i) for i in values.index])
-    ax.invert_yaxis()
-    ax.set_xlabel(xlabel)
-    if share:
-        ax.set_xlim(0, 1)
-        ax.xaxis.set_major_formatter(matplotlib.ticker.PercentFormatter(1.0))
+    _bar_axes(ax, values.index, xlabel, share)
     for yi, v in zip(y, values.to_numpy()):
         ax.text(v, yi, f" {v:.0%}" if share else f" {v:,.0f}", va="center", fontsize=8)
     return fig
@@ -111,10 +119,7 @@ def stacked_bars(table: pd.DataFrame, title: str, n: str, xlabel: str, colours=N
         colour = (colours or {}).get(col, CYCLE[i % len(CYCLE)])
         ax.barh(y, vals, left=left, color=colour, label=str(col))
         left += vals
-    ax.set_yticks(y, [str(i) for i in table.index])
-    ax.invert_yaxis()
-    ax.set_xlabel(xlabel)
-    ax.legend(loc="lower right", fontsize=8, frameon=False)
+    _bar_axes(ax, table.index, xlabel, share=False, legend=True)
     return fig
 
 
@@ -129,13 +134,7 @@ def grouped_bars(table: pd.DataFrame, title: str, n: str, xlabel: str, share=Tru
     for i, col in enumerate(table.columns):
         ax.barh(y - 0.4 + h * (i + 0.5), table[col].to_numpy(dtype=float), height=h,
                 color=CYCLE[i % len(CYCLE)], label=str(col))
-    ax.set_yticks(y, [str(i) for i in table.index])
-    ax.invert_yaxis()
-    ax.set_xlabel(xlabel)
-    if share:
-        ax.set_xlim(0, 1)
-        ax.xaxis.set_major_formatter(matplotlib.ticker.PercentFormatter(1.0))
-    ax.legend(loc="lower right", fontsize=8, frameon=False)
+    _bar_axes(ax, table.index, xlabel, share, legend=True)
     return fig
 
 
