@@ -64,8 +64,10 @@ def _bar_axes(ax, labels, xlabel: str, share: bool, legend=False):
     if share:
         ax.set_xlim(0, 1)
         ax.xaxis.set_major_formatter(matplotlib.ticker.PercentFormatter(1.0))
-    if legend:
-        ax.legend(loc="lower right", fontsize=8, frameon=False)
+    if legend:  # below the plot, where it can hide no bar
+        handles = ax.get_legend_handles_labels()[0]
+        ax.figure.legend(loc="outside lower center", ncol=min(len(handles), 6), fontsize=8,
+                         frameon=False)
 
 
 def save_figure(fig, stem: str, folder, formats=FORMATS) -> list:
