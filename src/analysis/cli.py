@@ -32,7 +32,7 @@ def main(argv=None) -> int:
 
 def _parser():
     p = argparse.ArgumentParser(prog="analysis", description=(
-        "Read, check, clean and segment a corpus of articles on China's #MeToo movement."))
+        "Clean, code and report on a corpus of articles on China's #MeToo movement."))
     p.add_argument("--version", action="version", version=f"analysis {__version__}")
     sub = p.add_subparsers(metavar="COMMAND")
 
