@@ -88,6 +88,30 @@ def _parser():
     m.add_argument("--codebook", type=Path, default=None)
     m.set_defaults(func=_methods)
 
+    sh = sub.add_parser("sheet", help="write a blank manual coding sheet for a sample of units")
+    sh.add_argument("--coder", required=True, help="the coder's id (registered in --coders)")
+    sh.add_argument("--out", type=Path, required=True,
+                    help="the sheet to write, e.g. data/coding/paragraphs_alice.csv")
+    sh.add_argument("--unit", choices=("paragraph", "document"), default="paragraph")
+    sh.add_argument("--n", type=int, default=20, help="units to draw (default 20)")
+    sh.add_argument("--seed", type=int, default=20261122, help="seed of the draw")
+    sh.add_argument("--stratify", default=None,
+                    help="a documents column to stratify the draw by, e.g. outlet")
+    sh.add_argument("--coders", type=Path, default=paths.CODERS,
+                    help="registered coders (default: data/coding/coders.csv)")
+    sh.add_argument("--processed", type=Path, default=paths.PROCESSED,
+                    help="processed tables (default: data/processed)")
+    sh.set_defaults(func=_sheet)
+
+    ag = sub.add_parser("agreement", help="check coding sheets; Krippendorff's alpha per code")
+    ag.add_argument("sheets", type=Path, nargs="*",
+                    help="sheets (default: every *.csv in data/coding except coders.csv)")
+    ag.add_argument("--coders", type=Path, default=paths.CODERS,
+                    help="registered coders (default: data/coding/coders.csv)")
+    ag.add_argument("--processed", type=Path, default=paths.PROCESSED,
+                    help="processed tables (default: data/processed)")
+    ag.set_defaults(func=_agreement)
+
     a = sub.add_parser("add", help="copy an article into the corpus and record it")
     a.add_argument("file", type=Path, help="the article file (.txt, .html, .jsonl or .csv)")
     corpus_opts(a, out=False)
@@ -258,6 +282,57 @@ def _methods(args):
     from .codebook import load_codebook
 
     print(methods_markdown(load_codebook(args.codebook)), end="")
+    return 0
+
+
+def _sheet_inputs(processed: Path):
+    from .pipeline import read_table
+
+    if not (processed / "code_labels.parquet").is_file():
+        raise InputError(f"{processed}: no processed corpus with codes here; run `make report` "
+                         "(or `analysis build`) first.")
+    return (read_table("documents", processed), read_table("segments", processed),
+            read_table("code_labels", processed))
+
+
+def _sheet(args):
+    from .reliability import blank_sheet, read_coders, sample_units, sheet_codes
+
+    coders = read_coders(args.coders)
+    if args.coder not in coders:
+        raise InputError(f"--coder: {args.coder!r} is not registered in {args.coders}; add a "
+                         "row `coder,description` for them first.")
+    if args.out.exists():
+        raise InputError(f"{args.out} already exists and may hold codes; choose another name.")
+    documents, segments, labels = _sheet_inputs(args.processed)
+    units = sample_units(documents, segments, args.unit, args.n, args.seed, args.stratify)
+    sheet = blank_sheet(units, sheet_codes(labels), args.coder)
+    write_bytes_atomic(args.out, sheet.to_csv(index=False, lineterminator="\n").encode())
+    print(f"Wrote {shown(args.out)}: {len(units)} {args.unit}(s) x "
+          f"{sheet['code'].nunique()} codes for {args.coder} (seed {args.seed}"
+          + (f", stratified by {args.stratify}" if args.stratify else "") + "). Fill the value "
+          "column with 1 or 0 from the codebook's definitions (`analysis methods`).")
+    return 0
+
+
+def _agreement(args):
+    import pandas as pd
+
+    from .reliability import alpha_table, read_coders, read_sheets
+
+    sheets = args.sheets or sorted(p for p in paths.CODING.glob("*.csv")
+                                   if p.name != paths.CODERS.name)
+    if not sheets:
+        raise InputError(f"{paths.CODING}: no coding sheets yet; write one with "
+                         "`analysis sheet --coder ID --out FILE`.")
+    documents, segments, labels = _sheet_inputs(args.processed)
+    codes = labels.loc[labels["family"] != "outcome", "code"].tolist()
+    coded = read_sheets(sheets, codes, documents, segments, read_coders(args.coders))
+    table = alpha_table(coded)
+    print(f"{len(coded)} coded value(s) from {len(sheets)} sheet(s), "
+          f"{coded['coder'].nunique()} coder(s).")
+    with pd.option_context("display.max_rows", None, "display.width", 120):
+        print(table.to_string(index=False, na_rep="-", float_format="{:.3f}".format))
     return 0
 
 

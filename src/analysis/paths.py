@@ -12,6 +12,9 @@ ROOT = PACKAGE.parents[1]
 DATA = ROOT / "data"
 RAW = DATA / "raw"
 PROCESSED = DATA / "processed"
+# manual coding sheets and the coders who fill them (human input: never derived)
+CODING = DATA / "coding"
+CODERS = CODING / "coders.csv"
 REPORTS = ROOT / "reports"
 NOTEBOOKS = ROOT / "notebooks"
 
