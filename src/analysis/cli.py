@@ -88,6 +88,12 @@ def _parser():
     m.add_argument("--codebook", type=Path, default=None)
     m.set_defaults(func=_methods)
 
+    def sheet_opts(sp):
+        sp.add_argument("--coders", type=Path, default=paths.CODERS,
+                        help="registered coders (default: data/coding/coders.csv)")
+        sp.add_argument("--processed", type=Path, default=paths.PROCESSED,
+                        help="processed tables (default: data/processed)")
+
     sh = sub.add_parser("sheet", help="write a blank manual coding sheet for a sample of units")
     sh.add_argument("--coder", required=True, help="the coder's id (registered in --coders)")
     sh.add_argument("--out", type=Path, required=True,
@@ -97,19 +103,13 @@ def _parser():
     sh.add_argument("--seed", type=int, default=20261122, help="seed of the draw")
     sh.add_argument("--stratify", default=None,
                     help="a documents column to stratify the draw by, e.g. outlet")
-    sh.add_argument("--coders", type=Path, default=paths.CODERS,
-                    help="registered coders (default: data/coding/coders.csv)")
-    sh.add_argument("--processed", type=Path, default=paths.PROCESSED,
-                    help="processed tables (default: data/processed)")
+    sheet_opts(sh)
     sh.set_defaults(func=_sheet)
 
     ag = sub.add_parser("agreement", help="check coding sheets; Krippendorff's alpha per code")
     ag.add_argument("sheets", type=Path, nargs="*",
                     help="sheets (default: every *.csv in data/coding except coders.csv)")
-    ag.add_argument("--coders", type=Path, default=paths.CODERS,
-                    help="registered coders (default: data/coding/coders.csv)")
-    ag.add_argument("--processed", type=Path, default=paths.PROCESSED,
-                    help="processed tables (default: data/processed)")
+    sheet_opts(ag)
     ag.set_defaults(func=_agreement)
 
     a = sub.add_parser("add", help="copy an article into the corpus and record it")
