@@ -74,11 +74,6 @@ def select_documents(documents: pd.DataFrame, outlets=(), date_from=None, date_t
     return documents[keep].sort_values("doc_id").reset_index(drop=True), notes
 
 
-def restrict(table: pd.DataFrame, doc_ids) -> pd.DataFrame:
-    """Rows of ``table`` whose doc_id is in ``doc_ids``."""
-    return table[table["doc_id"].isin(set(doc_ids))].reset_index(drop=True)
-
-
 # -- corpus and cleaning ----------------------------------------------------
 
 def corpus_overview(documents: pd.DataFrame) -> pd.DataFrame:
