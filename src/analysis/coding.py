@@ -15,7 +15,6 @@ codebook, code and packages are unchanged.
 from itertools import chain, islice
 import shutil
 import tempfile
-from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -25,7 +24,7 @@ import pyarrow.parquet as pq
 from . import paths
 from .cleaning import normalize, normalize_with_offsets, same_positions
 from .codebook import SENTENCE_FAMILIES, Codebook, load_codebook, matcher
-from .fileio import publish, sha256_file, stage_current
+from .fileio import StageResult, publish, sha256_file, stage_current
 from .parallel import default_jobs, imap_ordered
 
 _str = pa.string()
@@ -169,17 +168,8 @@ def _doc_codes(per_doc, body_paras, book):
     return pa.Table.from_pydict(out, schema=DOC_CODES)
 
 
-@dataclass
-class CodingResult:
-    out_dir: Path
-    up_to_date: bool
-    written: list = field(default_factory=list)
-    unchanged: list = field(default_factory=list)
-    counts: dict = field(default_factory=dict)
-
-
 def code_corpus(processed_dir=None, book: Codebook | None = None, force=False,
-                batch_rows=65_536, jobs=None) -> CodingResult:
+                batch_rows=65_536, jobs=None) -> StageResult:
     """Code ``segments.parquet`` in ``processed_dir`` into codes and doc_codes.
 
     Streams the segments in batches (a document's rows are never split
@@ -200,7 +190,7 @@ def code_corpus(processed_dir=None, book: Codebook | None = None, force=False,
         "packages": package_versions(("pyarrow", "hyperscan")),
     }
     if not force and stage_current(out_dir, STAMP, key):
-        return CodingResult(out_dir, True)
+        return StageResult(out_dir, True)
 
     tmp = Path(tempfile.mkdtemp(prefix=".coding-", dir=out_dir))
     try:
@@ -226,7 +216,7 @@ def code_corpus(processed_dir=None, book: Codebook | None = None, force=False,
         rows["code_labels"] = labels.num_rows
         written, unchanged = publish(tmp, out_dir, {f"{n}.parquet": rows[n] for n in rows},
                                      key, STAMP)
-        return CodingResult(out_dir, False, written, unchanged, counts=rows)
+        return StageResult(out_dir, False, written, unchanged, counts=rows)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
 

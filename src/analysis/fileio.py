@@ -8,11 +8,24 @@ file; a file whose new bytes equal the old ones is not touched at all.
 import hashlib
 import os
 import tempfile
+from dataclasses import dataclass, field
 from pathlib import Path
 
 _CHUNK = 1 << 20
 _UMASK = os.umask(0o022)
 os.umask(_UMASK)
+
+
+@dataclass
+class StageResult:
+    """What a stage did: whether its outputs were already current, which files
+    it (re)wrote and which it found unchanged, its counts and warnings."""
+    out_dir: Path
+    up_to_date: bool
+    written: list = field(default_factory=list)
+    unchanged: list = field(default_factory=list)
+    counts: dict = field(default_factory=dict)
+    warnings: list = field(default_factory=list)
 
 
 def shown(path) -> str:

@@ -19,7 +19,7 @@ import os
 import shutil
 import sys
 import tempfile
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from importlib import metadata
 from pathlib import Path
 
@@ -33,7 +33,7 @@ from .cleaning import Rules, classify, detect_profiles, load_rules, normalize
 from .corpus import (DUPLICATE, DUPLICATE_ID, NO_BODY, Article, Quarantined, read_entry,
                      unlisted_files)
 from .errors import InputError
-from .fileio import publish, sha256_bytes, sha256_file, stage_current
+from .fileio import StageResult, publish, sha256_bytes, sha256_file, stage_current
 from .manifest import list_files, read_manifest
 from .parallel import default_jobs, imap_ordered
 from .segmenting import segment
@@ -79,16 +79,6 @@ class Processed:
     lines: dict
     segments: dict
     quarantined: Quarantined | None = None
-
-
-@dataclass
-class BuildResult:
-    out_dir: Path
-    up_to_date: bool
-    written: list = field(default_factory=list)
-    unchanged: list = field(default_factory=list)
-    counts: dict = field(default_factory=dict)
-    warnings: list = field(default_factory=list)
 
 
 def process_article(article: Article, rules: Rules) -> Processed:
@@ -274,7 +264,7 @@ def _read_stamp(out_dir: Path) -> dict | None:
 
 
 def build(corpus_dir=None, out_dir=None, rules_path=None, jobs=None, force=False,
-          progress=None) -> BuildResult:
+          progress=None) -> StageResult:
     """Run read -> check -> clean -> segment on a corpus folder.
 
     Raises InputError (before anything is written) for a bad manifest, a
@@ -307,7 +297,7 @@ def build(corpus_dir=None, out_dir=None, rules_path=None, jobs=None, force=False
     if stamp and {k: v for k, v in stamp.get("key", {}).items() if k != "inputs_sha256"} == key:
         digest = _inputs_digest(corpus_dir, entries, _hash_files(corpus_dir, entries), unlisted)
         if stage_current(out_dir, STAMP, {**key, "inputs_sha256": digest}):
-            return BuildResult(out_dir, True, warnings=warnings)
+            return StageResult(out_dir, True, warnings=warnings)
 
     out_dir.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=".build-", dir=out_dir))
@@ -316,7 +306,7 @@ def build(corpus_dir=None, out_dir=None, rules_path=None, jobs=None, force=False
         key["inputs_sha256"] = _inputs_digest(corpus_dir, entries, shas, unlisted)
         written, unchanged = publish(tmp, out_dir, {f"{n}.parquet": counts[n] for n in TABLES},
                                      key, STAMP, {"counts": counts["summary"]})
-        return BuildResult(out_dir, False, written, unchanged, counts["summary"], warnings)
+        return StageResult(out_dir, False, written, unchanged, counts["summary"], warnings)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
 
