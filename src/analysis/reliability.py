@@ -248,7 +248,8 @@ def alpha_table(sheet: pd.DataFrame, coders=None) -> pd.DataFrame:
     for unit, g in sheet.groupby("unit", sort=True):
         rows.append(_alpha_row(unit, "(pooled)", g.assign(unit_key=g["unit_key"] + "\0"
                                                           + g["code"])))
-    return pd.DataFrame(rows, columns=["unit", "code", "units", "coders", "alpha", "verdict"])
+    return pd.DataFrame(rows, columns=["unit", "code", "units", "coders", "alpha", "verdict"]
+                        ).astype({"alpha": "float64"})
 
 
 def _alpha_row(unit, code, g):
