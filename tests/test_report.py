@@ -23,10 +23,12 @@ NOTEBOOKS = sorted(p.stem for p in paths.NOTEBOOKS.glob("[0-9]*.ipynb"))
 
 
 def report(root: Path, *extra, corpus=paths.RAW, check=0):
-    """`analysis report` with the processed tables and the report side by side
-    under ``root`` (as data/processed and reports/ are in the repository)."""
+    """`analysis report` with the processed tables, the coding sheets (when
+    ``root/coding`` exists) and the report side by side under ``root`` (as
+    data/processed, data/coding and reports/ are in the repository)."""
+    coding = ("--coding", root / "coding") if (root / "coding").is_dir() else ()
     return run_cli("report", "--corpus", corpus, "--processed", root / "processed",
-                   "--out", root / "reports", *extra, check=check)
+                   "--out", root / "reports", *coding, *extra, check=check)
 
 
 def checksums(folder: Path) -> dict:
@@ -46,7 +48,7 @@ def ran(proc) -> list:
 
 def copy_report(src: Path, dest: Path) -> Path:
     """A copy of a built report and its processed tables (timestamps kept)."""
-    for sub in ("processed", "reports"):
+    for sub in ("processed", "reports", "coding"):
         shutil.copytree(src / sub, dest / sub)
     return dest
 
@@ -67,6 +69,7 @@ class Links(HTMLParser):
 @pytest.fixture(scope="module")
 def seed_report(tmp_path_factory):
     root = tmp_path_factory.mktemp("seed_report")
+    shutil.copytree(paths.CODING, root / "coding")
     proc = report(root)
     return root, proc
 
@@ -156,6 +159,7 @@ def test_outputs_hold_no_times_random_ids_absolute_paths_or_machine_names(seed_r
 
 def test_two_runs_on_the_same_inputs_give_identical_files(seed_report, tmp_path):
     root, _ = seed_report
+    shutil.copytree(paths.CODING, tmp_path / "coding")
     report(tmp_path)
     assert checksums(tmp_path / "reports") == checksums(root / "reports")
     assert checksums(tmp_path / "processed") == checksums(root / "processed")
@@ -258,6 +262,73 @@ def test_a_failing_notebook_is_reported_by_name_and_cell_and_the_last_report_kep
     assert not (root / ".reports.staging").exists()
 
 
+def test_the_validation_section_shows_agreement_with_n_disagreements_and_the_baseline(
+        seed_report):
+    import pandas as pd
+
+    out = seed_report[0] / "reports"
+    tables = out / "tables"
+    page = (out / "index.html").read_text()
+    for stem in ("human_agreement", "dictionary_agreement", "disagreements",
+                 "baseline_comparison", "topics", "topic_alignment"):
+        assert f"tables/{stem}.csv" in page, stem
+    for stem in ("dictionary_alpha", "baseline_f1", "topic_alignment"):
+        assert f"figures/{stem}.png" in page, stem
+    sheet = pd.read_csv(paths.CODING / "seed_coder_a.csv")
+    codes = sheet["code"].nunique()
+    versus = pd.read_csv(tables / "dictionary_agreement.csv")
+    for unit, n in (("paragraph", 30), ("document", 3)):
+        level = versus[versus["unit"] == unit].set_index("code")
+        assert len(level) == codes + 1 and (level.drop("(pooled)")["units"] == n).all()
+        assert level.loc["(pooled)", "units"] == n * codes
+        assert level.loc["(pooled)", "tp"] + level.loc["(pooled)", "fn"] == sheet[
+            (sheet["unit"] == unit)]["value"].sum()
+        assert set(level["verdict"]) <= {"reliable", "tentative", "unreliable", "undefined"}
+    # every disagreement is listed: as many as the false positives and misses
+    disagree = pd.read_csv(tables / "disagreements.csv", keep_default_na=False)
+    assert len(disagree) == versus.loc[versus["code"] != "(pooled)", ["fp", "fn"]].sum().sum()
+    assert set(disagree["kind"]) == {"missed", "extra"}
+    extra = disagree[(disagree["kind"] == "extra") & (disagree["unit"] == "paragraph")]
+    assert (extra["evidence"] != "").all()  # a false alarm shows what the dictionary matched
+    # one coder so far: human agreement is undefined, with n = 0, and says so
+    human = pd.read_csv(tables / "human_agreement.csv")
+    assert (human["units"] == 0).all() and (human["verdict"] == "undefined").all()
+    assert "agreement between human coders cannot be computed yet" in (
+        out / "notebooks" / "05_validation.html").read_text()
+    base = pd.read_csv(tables / "baseline_comparison.csv")
+    learned = base[base["classifier_f1"].notna()]
+    assert len(learned) and (learned["positives"] >= 5).all()
+    assert (learned["status"] == "5-fold cross-validation, seed 20261122").all()
+    few = base[base["classifier_f1"].isna()]
+    assert len(few) and few["status"].str.startswith("too few").all()
+    prov = json.loads((out / "provenance.json").read_text())
+    assert prov["inputs"]["coding_sheets"]["coding/seed_coder_a.csv"] == hashlib.sha256(
+        (paths.CODING / "seed_coder_a.csv").read_bytes()).hexdigest()
+    assert "coding sheet coding/seed_coder_a.csv" in page
+
+
+def test_a_changed_coding_sheet_reruns_only_the_validation_notebook(seed_report, tmp_path):
+    root = copy_report(seed_report[0], tmp_path)
+    sheet = root / "coding" / "seed_coder_a.csv"
+    lines = sheet.read_text(encoding="utf-8").splitlines(keepends=True)
+    row = next(i for i, line in enumerate(lines) if line.startswith(
+        "paragraph,002_5d940f0a5119fa01,p6,coder_a,backlash.social_sanction,0"))
+    lines[row] = lines[row].replace("social_sanction,0", "social_sanction,1")
+    sheet.write_text("".join(lines), encoding="utf-8")
+    before = (root / "reports" / "tables" / "dictionary_agreement.csv").read_text()
+    assert ran(report(root)) == ["05_validation"]
+    assert (root / "reports" / "tables" / "dictionary_agreement.csv").read_text() != before
+    # a bad value stops the run, naming the notebook, the sheet, its line and column
+    lines[row] = lines[row].replace("social_sanction,1", "social_sanction,yes")
+    sheet.write_text("".join(lines), encoding="utf-8")
+    kept = checksums(root / "reports")
+    proc = report(root, check=2)
+    assert "notebook 05_validation.ipynb" in proc.stderr
+    assert f"seed_coder_a.csv, line {row + 1}, column value: 'yes' is not allowed" in proc.stderr
+    after = checksums(root / "reports")
+    assert after.pop("failed/05_validation.ipynb") and after == kept
+
+
 def test_bad_parameters_are_refused_naming_the_file_and_the_key(seed_report, tmp_path):
     root = copy_report(seed_report[0], tmp_path)
     params = tmp_path / "parameters.yaml"
@@ -334,6 +405,7 @@ def test_opened_with_their_defaults_the_notebooks_run_and_save_what_the_report_s
     import papermill
 
     shutil.copytree(seed_report[0] / "processed", tmp_path / "data" / "processed")
+    shutil.copytree(paths.CODING, tmp_path / "data" / "coding")
     notebooks = shutil.copytree(paths.NOTEBOOKS, tmp_path / "notebooks")
     for name in NOTEBOOKS:
         papermill.execute_notebook(str(notebooks / f"{name}.ipynb"),

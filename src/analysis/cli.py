@@ -64,6 +64,9 @@ def _parser():
                    help="folder for the processed tables (default: data/processed)")
     r.add_argument("--out", type=Path, default=paths.REPORTS,
                    help="report folder (default: reports)")
+    r.add_argument("--coding", type=Path, default=None,
+                   help="folder of manual coding sheets for the validation notebook (default: "
+                   "data/coding with the default corpus, none with another --corpus)")
     r.add_argument("--notebooks", type=Path, default=paths.NOTEBOOKS,
                    help="folder of NN_*.ipynb notebooks (default: notebooks)")
     r.add_argument("--parameters", type=Path, default=None,
@@ -233,11 +236,18 @@ def _say_built(args, res):
 def _report(args):
     from .report import NotebookFailed, run_report
 
+    if args.coding is not None and not args.coding.is_dir():
+        raise InputError(f"--coding: {args.coding} is not a folder; give the folder that holds "
+                         "the coding sheets and coders.csv.")
     book = _build(argparse.Namespace(**{**vars(args), "out": args.processed}))
     params = args.parameters or (args.notebooks / "parameters.yaml")
+    # the project's sheets code the project's corpus; another corpus brings its own
+    coding = args.coding or (paths.CODING if args.corpus.resolve() == paths.RAW.resolve()
+                             else None)
     try:
         res = run_report(args.processed, args.out, args.notebooks, params, args.corpus, book,
-                         args.force, progress=lambda m: print(m, flush=True))
+                         args.force, progress=lambda m: print(m, flush=True),
+                         coding_dir=coding)
     except NotebookFailed as e:
         print(f"error: {e}", file=sys.stderr)
         return 1

@@ -125,8 +125,10 @@ def stacked_bars(table: pd.DataFrame, title: str, n: str, xlabel: str, colours=N
     return fig
 
 
-def grouped_bars(table: pd.DataFrame, title: str, n: str, xlabel: str, share=True):
-    """Horizontal grouped bars: one group per row, one bar per column."""
+def grouped_bars(table: pd.DataFrame, title: str, n: str, xlabel: str, share=True,
+                 values=False):
+    """Horizontal grouped bars: one group per row, one bar per column; with
+    ``values``, each bar's value is written beside it (so a zero shows too)."""
     fig, ax = _figure(height=1.6 + 0.42 * max(len(table), 1), title=title, n=n)
     if table.empty or not table.to_numpy().any():
         _empty(ax, xlabel.lower())
@@ -134,9 +136,38 @@ def grouped_bars(table: pd.DataFrame, title: str, n: str, xlabel: str, share=Tru
     y = np.arange(len(table))
     h = 0.8 / len(table.columns)
     for i, col in enumerate(table.columns):
-        ax.barh(y - 0.4 + h * (i + 0.5), table[col].to_numpy(dtype=float), height=h,
-                color=CYCLE[i % len(CYCLE)], label=str(col))
+        x = table[col].to_numpy(dtype=float)
+        ax.barh(y - 0.4 + h * (i + 0.5), x, height=h, color=CYCLE[i % len(CYCLE)],
+                label=str(col))
+        if values:
+            for yi, v in zip(y - 0.4 + h * (i + 0.5), x):
+                ax.text(0.0 if np.isnan(v) else v, yi, " –" if np.isnan(v) else
+                        f" {v:.0%}" if share else f" {v:.2f}", va="center", fontsize=7)
     _bar_axes(ax, table.index, xlabel, share, legend=True)
+    return fig
+
+
+def alpha_bars(values: pd.Series, title: str, n: str, thresholds=(0.667, 0.800)):
+    """Krippendorff's alpha per label (top first), with the conventional
+    thresholds drawn as dashed lines; an undefined alpha (NaN) gets no bar and
+    says so."""
+    fig, ax = _figure(height=1.4 + 0.28 * max(len(values), 1), title=title, n=n)
+    if values.empty:
+        _empty(ax, "coded units")
+        return fig
+    y = np.arange(len(values))
+    v = values.to_numpy(dtype=float)
+    ax.barh(y, np.nan_to_num(v), color=[OKABE_ITO["blue"] if x >= thresholds[-1] else
+                                          OKABE_ITO["orange"] if x >= thresholds[0] else
+                                          OKABE_ITO["vermillion"] for x in np.nan_to_num(v)])
+    for t in thresholds:
+        ax.axvline(t, color="#444444", linestyle="--", linewidth=0.8)
+        ax.text(t, -0.6, f"{t:.3f}", ha="center", va="bottom", fontsize=7, color="#444444")
+    _bar_axes(ax, values.index, "Krippendorff's alpha (nominal)", share=False)
+    ax.set_xlim(min(0.0, float(np.nanmin(v)) if np.isfinite(v).any() else 0.0) - 0.05, 1.1)
+    for yi, x in zip(y, v):
+        ax.text(max(x, 0.0) if np.isfinite(x) else 0.0, yi,
+                f" {x:.2f}" if np.isfinite(x) else " undefined", va="center", fontsize=8)
     return fig
 
 

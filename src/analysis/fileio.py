@@ -163,3 +163,11 @@ def stamp_checksums(processed) -> dict:
             continue
         out.update({f: info["sha256"] for f, info in stamp.get("outputs", {}).items()})
     return out
+
+
+def csv_checksums(folder) -> dict:
+    """{file name: sha256} of the CSV files directly in ``folder`` (empty when
+    it does not exist), sorted by name."""
+    folder = Path(folder)
+    return {p.name: sha256_file(p) for p in sorted(folder.glob("*.csv"))} if folder.is_dir() \
+        else {}

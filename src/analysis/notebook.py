@@ -7,9 +7,10 @@ sidecar: its caption, its n, the checksums of the processed tables the
 notebook had read, and the versions of the package, cleaning rules, codebook
 and registry that made them, so every file traces back to its inputs.
 
-The tables and the package modules a notebook used are also remembered for
-the report's incremental rebuilds: the report runner asks for them with
-``write_dependencies`` after the notebook ran (see ``analysis.report``).
+The tables, coding sheets and package modules a notebook used are also
+remembered for the report's incremental rebuilds: the report runner asks for
+them with ``write_dependencies`` after the notebook ran (see
+``analysis.report``).
 """
 
 import html
@@ -19,16 +20,19 @@ import re
 import sys
 from pathlib import Path
 
+import pandas as pd
 import pyarrow.parquet as pq
 
 from . import paths
 from .errors import InputError
-from .fileio import STAMPS, sha256_file, stamp_checksums, write_bytes_atomic
+from .fileio import STAMPS, csv_checksums, sha256_file, stamp_checksums, write_bytes_atomic
 from .figures import FORMATS, save_figure
 from .tables import select_documents
 
 # processed tables read in this process: {file name: sha256}
 _READ: dict = {}
+# folders of manual coding sheets read in this process: {folder as given: {file: sha256}}
+_FOLDERS: dict = {}
 _MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]<>()#+!|~])")
 
 
@@ -77,6 +81,32 @@ class Session:
         if "doc_id" in df.columns:
             df = df[df["doc_id"].isin(self.doc_ids)].reset_index(drop=True)
         return df
+
+    def coding_sheets(self, coding_dir):
+        """The manual coding sheets in ``coding_dir`` (every CSV but the coders
+        file), checked on load (``reliability.read_sheets``; InputError naming
+        file, line and column) and restricted to the selected documents, as
+        rows unit, doc_id, segment_id, coder, code, value, note. None or a
+        folder without sheets gives no rows. Remembers every file's checksum."""
+        from .reliability import read_coders, read_sheets
+
+        columns = ["sheet", "line", "unit", "doc_id", "segment_id", "coder", "code", "value",
+                   "note"]
+        if coding_dir is None:
+            return pd.DataFrame(columns=columns)
+        folder = Path(coding_dir)
+        sums = csv_checksums(folder)
+        _FOLDERS[str(coding_dir)] = sums
+        self.inputs.update({f"{folder.name}/{f}": sha for f, sha in sums.items()})
+        sheets = [folder / f for f in sums if f != paths.CODERS.name]
+        if not sheets:
+            return pd.DataFrame(columns=columns)
+        labels = self.read("code_labels")
+        coded = read_sheets(sheets, labels.loc[labels["family"] != "outcome", "code"].tolist(),
+                            self.all_documents, self.read("segments", columns=[
+                                "doc_id", "segment_id", "unit", "role"]),
+                            read_coders(folder / paths.CODERS.name))
+        return coded[coded["doc_id"].isin(self.doc_ids)].reset_index(drop=True)
 
     def save_figure(self, fig, stem: str, caption: str, n: str) -> list:
         """Save ``fig`` as figures/stem.<format> plus figures/stem.json (caption,
@@ -134,15 +164,17 @@ def escape_markdown(value) -> str:
 
 
 def dependencies() -> dict:
-    """What this process used: the processed tables read and the package
-    modules imported, each with its checksum (module paths relative to src/)."""
+    """What this process used: the processed tables read, the folders of
+    coding sheets read, and the package modules imported, each file with its
+    checksum (module paths relative to src/)."""
     modules = {}
     for name, module in sorted(sys.modules.items()):
         path = getattr(module, "__file__", None)
         if (name == "analysis" or name.startswith("analysis.")) and path:
             path = Path(path)
             modules[path.relative_to(paths.PACKAGE.parent).as_posix()] = sha256_file(path)
-    return {"tables": dict(sorted(_READ.items())), "modules": modules}
+    return {"tables": dict(sorted(_READ.items())), "folders": dict(sorted(_FOLDERS.items())),
+            "modules": modules}
 
 
 def write_dependencies(path) -> None:

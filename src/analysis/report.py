@@ -16,9 +16,10 @@ writes into the report folder:
 
 A notebook runs again only when its key (its own bytes, its parameters, the
 package versions) or one of its recorded dependencies (the processed tables it
-read and the package modules it imported, by checksum) changed, or one of its
-outputs is missing or altered. Stale notebooks run in a staging folder beside
-the report folder; their outputs move into place only when all succeeded, so a
+read, the folder of coding sheets it read, and the package modules it
+imported, by checksum) changed, or one of its outputs is missing or altered.
+Stale notebooks run in a staging folder beside the report folder; their
+outputs move into place only when all succeeded, so a
 failed run leaves the last good report intact and keeps the failed notebook in
 ``failed/`` for inspection.
 """
@@ -35,16 +36,16 @@ from pathlib import Path
 
 from . import __version__, paths
 from .errors import InputError
-from .fileio import (read_mapping, replace_if_changed, sha256_file, shown, stamp_checksums,
-                     write_bytes_atomic)
+from .fileio import (csv_checksums, read_mapping, replace_if_changed, sha256_file, shown,
+                     stamp_checksums, write_bytes_atomic)
 
 PARAMETERS = paths.NOTEBOOKS / "parameters.yaml"
 PROVENANCE = "provenance.json"
-SET_BY_RUNNER = ("processed_dir", "output_dir")
+SET_BY_RUNNER = ("processed_dir", "output_dir", "coding_dir")
 KERNEL = "python3"
 # the packages whose versions can change what a notebook writes
 PACKAGES = ("pandas", "numpy", "pyarrow", "matplotlib", "scikit-learn", "papermill", "nbclient",
-            "nbformat", "nbconvert", "ipykernel", "mistune", "hyperscan")
+            "nbformat", "nbconvert", "ipykernel", "mistune", "hyperscan", "krippendorff")
 TABLE_ROWS_SHOWN = 50
 _DEPS_CELL = "record-dependencies"
 
@@ -121,7 +122,7 @@ def load_parameters(path, notebooks: list) -> tuple:
     for key in sorted(set(common) | {k for v in sections.values() for k in v or {}}):
         if key in SET_BY_RUNNER:
             problems.append(f"{path}: {key!r} is set by the report command (--processed, "
-                            "--out); remove it from the parameters file.")
+                            "--out, --coding); remove it from the parameters file.")
     for key in sorted(set(common) - set(SET_BY_RUNNER)):
         if not any(key in d for d in declared.values()):
             problems.append(f"{path}: common.{key}: no notebook declares this parameter; "
@@ -160,6 +161,9 @@ def _current(entry, key, out_dir, processed_sums) -> bool:
     if any(processed_sums.get(t) != sha for t, sha in deps.get("tables", {}).items()):
         return False
     if any(_module_sha(m) != sha for m, sha in deps.get("modules", {}).items()):
+        return False
+    if any(csv_checksums(out_dir / folder) != sums
+           for folder, sums in deps.get("folders", {}).items()):
         return False
     return all((out_dir / f).is_file() and sha256_file(out_dir / f) == sha
                for f, sha in entry.get("outputs", {}).items())
@@ -245,8 +249,12 @@ def _export_html(nb, title: str) -> bytes:
 # -- the whole report ------------------------------------------------------------
 
 def run_report(processed_dir=None, out_dir=None, notebooks_dir=None, parameters_path=None,
-               corpus_dir=None, book=None, force=False, progress=None) -> ReportResult:
+               corpus_dir=None, book=None, force=False, progress=None,
+               coding_dir=None) -> ReportResult:
     """Execute the stale notebooks, then write index.html and provenance.json.
+
+    ``coding_dir`` is the folder of manual coding sheets for the notebooks
+    that declare ``coding_dir``; None gives them no sheets.
 
     ``progress(message)`` is called as notebooks start and finish. Raises
     InputError for bad parameters and NotebookFailed when a notebook raises;
@@ -262,6 +270,8 @@ def run_report(processed_dir=None, out_dir=None, notebooks_dir=None, parameters_
     say = progress or (lambda m: None)
     old = _read_json(out_dir / PROVENANCE)
     processed_rel = os.path.relpath(processed.resolve(), out_dir.resolve())
+    coding_rel = (os.path.relpath(Path(coding_dir).resolve(), out_dir.resolve())
+                  if coding_dir is not None else None)
     sums = stamp_checksums(processed)
     packages = _package_versions()
     python = f"{sys.version_info.major}.{sys.version_info.minor}"
@@ -269,6 +279,8 @@ def run_report(processed_dir=None, out_dir=None, notebooks_dir=None, parameters_
     for nb_path in notebooks:
         name = nb_path.stem
         p = {"processed_dir": processed_rel, "output_dir": ".", **params[name]}
+        if "coding_dir" in declared_parameters(nb_path):
+            p["coding_dir"] = coding_rel
         key = {"notebook_sha256": sha256_file(nb_path), "parameters": p, "packages": packages,
                "python": python}
         entry = old.get("notebooks", {}).get(name)
@@ -424,7 +436,12 @@ def _provenance(processed, corpus_dir, out_dir, params_path, version, packages, 
         "parameters": {"file": params_path.name, "version": version,
                        "sha256": sha256_file(params_path)},
         "inputs": {"manifest_sha256": sha256_file(manifest) if manifest.is_file() else None,
-                   "inputs_sha256": stages["build"].get("inputs_sha256")},
+                   "inputs_sha256": stages["build"].get("inputs_sha256"),
+                   "coding_sheets": {f"{Path(folder).name}/{f}": sha
+                                     for p in notebooks
+                                     for folder, sums in entries[p.stem].get(
+                                         "dependencies", {}).get("folders", {}).items()
+                                     for f, sha in sums.items()}},
         "stages": stages,
         "processed": {f: sha256_file(processed / f) for f in files},
         "notebooks": {p.stem: entries[p.stem] for p in notebooks},
@@ -542,6 +559,8 @@ def _provenance_html(prov, processed: Path) -> str:
                           "file's checksum, unlisted files)"),
         ("python", prov["python"]),
     ]
+    rows += [(f"coding sheet {f}", f"sha256 {sha}")
+             for f, sha in sorted(prov["inputs"].get("coding_sheets", {}).items())]
     packages = {**build.get("packages", {}), **coding.get("packages", {}), **prov["packages"]}
     rows += [(f"package {k}", str(v)) for k, v in sorted(packages.items())]
     out = ["<table><tbody>"] + [f"<tr><th>{e(k)}</th><td><code>{e(str(v))}</code></td></tr>"
