@@ -19,9 +19,9 @@ package versions) or one of its recorded dependencies (the processed tables it
 read, the folder of coding sheets it read, and the package modules it
 imported, by checksum) changed, or one of its outputs is missing or altered.
 Stale notebooks run in a staging folder beside the report folder; their
-outputs move into place only when all succeeded, so a
-failed run leaves the last good report intact and keeps the failed notebook in
-``failed/`` for inspection.
+outputs move into place only when all succeeded, so a failed run leaves the
+last good report intact and keeps the failed notebook in ``failed/`` for
+inspection.
 """
 
 import ast
