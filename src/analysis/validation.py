@@ -113,7 +113,10 @@ def disagreements(cons: pd.DataFrame, machine: pd.Series, codes: pd.DataFrame,
     segment_id is empty)."""
     df = cons.assign(machine=machine)
     df = df[df["value"].notna() & (df["value"] != df["machine"])].copy()
-    body = codes[codes["role"] == "body"]
+    # only the evidence and texts of the units listed (the tables may be large)
+    body = codes[(codes["role"] == "body") & codes["doc_id"].isin(df["doc_id"])
+                 & codes["code"].isin(df["code"])]
+    texts = texts[texts["doc_id"].isin(df["doc_id"])]
     ev = body.assign(item=body["indicator"] + ": " + body["evidence"])
     para_ev = ev.groupby(["doc_id", "segment_id", "code"])["item"].agg("; ".join)
     doc_ev = (ev.assign(item=ev["segment_id"] + " " + ev["item"])
