@@ -5,10 +5,12 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 LOCK := requirements.lock
+# pins installed without their dependencies (why: requirements-nodeps.in)
+NODEPS := requirements-nodeps.lock
 PIP_COMPILE_FLAGS := --generate-hashes --allow-unsafe --strip-extras --no-emit-index-url --no-emit-find-links
 
 .DEFAULT_GOAL := help
-.PHONY: help venv report test lab bench lock clean
+.PHONY: help venv report test lab bench lock release clean
 
 help: ## list the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-z]+:.*## / {printf "  make %-8s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -16,7 +18,7 @@ help: ## list the targets
 # Staleness is decided by content: the hash of the lock and pyproject.toml is
 # recorded in the environment and compared on every run.
 venv: ## create .venv from requirements.lock when missing or stale
-	@want=$$(cat $(LOCK) pyproject.toml | sha256sum | cut -c1-64); \
+	@want=$$(cat $(LOCK) $(NODEPS) pyproject.toml | sha256sum | cut -c1-64); \
 	if [ "$$(cat $(VENV)/.lock-sha256 2>/dev/null)" != "$$want" ]; then \
 	  $(PYTHON) -c 'import sys; sys.exit(sys.version_info[:2] < (3, 11))' || \
 	    { echo "error: $(PYTHON) is older than Python 3.11; set PYTHON=python3.11" >&2; exit 1; }; \
@@ -25,6 +27,7 @@ venv: ## create .venv from requirements.lock when missing or stale
 	  echo "Creating $(VENV) from $(LOCK) (a few minutes the first time)..."; \
 	  rm -rf $(VENV) && $(PYTHON) -m venv $(VENV) && \
 	  $(BIN)/python -m pip install --quiet --require-hashes --no-deps -r $(LOCK) && \
+	  $(BIN)/python -m pip install --quiet --require-hashes --no-deps --no-build-isolation -r $(NODEPS) && \
 	  $(BIN)/python -m pip install --quiet --no-deps --no-build-isolation -e . && \
 	  echo "$$want" > $(VENV)/.lock-sha256 && echo "$(VENV) is ready."; \
 	fi
@@ -43,9 +46,12 @@ bench: venv ## benchmark the pipeline, the coder and the report on 100,000 gener
 	@$(BIN)/python benchmarks/bench_coding.py
 	@$(BIN)/python benchmarks/bench_report.py
 
-lock: venv ## recompile requirements.lock from requirements.in, then environment.yml
+release: venv ## release this version: rebuild from scratch, manifest and archive in dist/, tag
+	@$(BIN)/analysis release
+
+lock: venv ## recompile requirements.lock from requirements.in; environment.yml; requirements-nodeps.lock
 	CUSTOM_COMPILE_COMMAND="make lock" $(BIN)/pip-compile $(PIP_COMPILE_FLAGS) --output-file $(LOCK) requirements.in
-	$(BIN)/python -m analysis.lockfile
+	$(BIN)/python -m analysis.lockfile --nodeps
 
 clean: ## delete derived outputs (data/processed, reports) but keep their READMEs
 	find data/processed reports -mindepth 1 ! -name README.md -delete

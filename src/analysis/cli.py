@@ -134,6 +134,26 @@ def _parser():
     s.add_argument("--seed", type=int, default=0)
     s.add_argument("--format", choices=("txt", "jsonl"), default="txt")
     s.set_defaults(func=_synth)
+
+    c = sub.add_parser("citation", help="check CITATION.cff and write .zenodo.json from it")
+    c.add_argument("--root", type=Path, default=paths.ROOT, help=argparse.SUPPRESS)
+    c.set_defaults(func=_citation)
+
+    rl = sub.add_parser("release", help="rebuild from scratch, write the release manifest and "
+                        "a deterministic archive in dist/, tag the commit")
+    rl.add_argument("--root", type=Path, default=paths.ROOT,
+                    help="the checkout to release (default: this repository)")
+    rl.set_defaults(func=_release)
+
+    v = sub.add_parser("verify", help="rebuild a release and compare every output with its "
+                       "manifest")
+    v.add_argument("release", type=Path, help="a release archive (.tar.gz) or folder")
+    v.add_argument("--current-env", action="store_true",
+                   help="rebuild with this environment instead of a fresh one made from the "
+                   "release's lock files (faster; checks the code and data, not the pins)")
+    v.add_argument("--python", default=None,
+                   help="interpreter for the fresh environment (default: this one)")
+    v.set_defaults(func=_verify)
     return p
 
 
@@ -437,6 +457,30 @@ def _synth(args):
     print(f"Wrote {info['articles']:,} synthetic articles ({info['bytes'] / 1e6:.1f} MB) "
           f"to {args.out}.")
     return 0
+
+
+def _citation(args):
+    from .release import ZENODO, read_citation, zenodo_json
+
+    read_citation(args.root)
+    changed = write_bytes_atomic(args.root / ZENODO, zenodo_json(args.root).encode("utf-8"))
+    print(f"CITATION.cff is valid CFF 1.2.0; {ZENODO} "
+          + ("written." if changed else "already matches it."))
+    return 0
+
+
+def _release(args):
+    from .release import make_release
+
+    make_release(args.root, say=lambda m: print(m, flush=True))
+    return 0
+
+
+def _verify(args):
+    from .release import verify
+
+    return 1 if verify(args.release, fresh=not args.current_env,
+                       say=lambda m: print(m, flush=True), python=args.python) else 0
 
 
 if __name__ == "__main__":

@@ -444,6 +444,9 @@ def _provenance(processed, corpus_dir, out_dir, params_path, version, packages, 
                                      for f, sha in sums.items()}},
         "stages": stages,
         "processed": {f: sha256_file(processed / f) for f in files},
+        "citation": ({"file": "CITATION.cff",
+                      "sha256": sha256_file(paths.ROOT / "CITATION.cff")}
+                     if (paths.ROOT / "CITATION.cff").is_file() else None),
         "notebooks": {p.stem: entries[p.stem] for p in notebooks},
     }
 
@@ -525,12 +528,38 @@ def _index(out_dir: Path, processed: Path, notebooks, entries, provenance, book)
                                                       if len(shown.columns) else
                                                       "<p>(empty)</p>") + "</div>")
     nav += ['<li><a href="#methods">Methods</a></li>',
+            '<li><a href="#cite">How to cite</a></li>',
             '<li><a href="#provenance">Provenance</a></li>']
     parts += ["<nav><h2>Contents</h2><ol>", *nav, "</ol></nav>", *body]
     parts += ['<h2 id="methods">Methods</h2>', _methods_html(book)]
+    parts += ['<h2 id="cite">How to cite</h2>', _cite_html(coding.get("codebook_version"))]
     parts += ['<h2 id="provenance">Provenance</h2>', _provenance_html(provenance, processed)]
     parts.append("</body></html>")
     return ("\n".join(parts) + "\n").encode("utf-8")
+
+
+def _citation_yaml():
+    import yaml
+
+    path = paths.ROOT / "CITATION.cff"
+    return yaml.safe_load(path.read_text(encoding="utf-8")) if path.is_file() else None
+
+
+def _cite_html(codebook_version) -> str:
+    """How to cite the version the report was built from (CITATION.cff)."""
+    from .release import cite_text
+
+    cff = _citation_yaml()
+    if not cff:
+        return "<p>(no CITATION.cff in this checkout)</p>"
+    e = html.escape
+    return (f"<p>This report was built from version {e(str(cff.get('version')))} of the "
+            f"repository (code {e(__version__)}, codebook {e(str(codebook_version))}). "
+            "Cite it as:</p>"
+            f"<blockquote><p>{e(cite_text(cff, codebook_version))}</p></blockquote>"
+            "<p><code>CITATION.cff</code> in the repository holds the full citation; a "
+            "release's archive and <code>RELEASE_MANIFEST.json</code> let a reader rebuild "
+            "and check every output (<code>analysis verify</code>).</p>")
 
 
 def _methods_html(book) -> str:
