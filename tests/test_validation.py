@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 
 from analysis import validation
-from analysis.paths import CODING, CODERS, PROCESSED
+from analysis.paths import CODING, CODERS
 from analysis.pipeline import read_table
 from analysis.reliability import read_coders, read_sheets, sheet_codes
 
@@ -86,14 +86,15 @@ def test_every_disagreement_is_listed_with_its_evidence_and_the_coders_note():
 
 
 @pytest.fixture(scope="module")
-def seed_coding():
-    """The seed paragraphs and the project's hand-coded sheet (coder_a)."""
-    documents, segments = read_table("documents", PROCESSED), read_table("segments", PROCESSED)
-    labels = read_table("code_labels", PROCESSED)
+def seed_coding(seed_build):
+    """The seed paragraphs, their codes and the project's hand-coded sheet (coder_a)."""
+    documents, segments = read_table("documents", seed_build), read_table("segments",
+                                                                             seed_build)
+    labels = read_table("code_labels", seed_build)
     coded = read_sheets(sorted(p for p in CODING.glob("*.csv") if p.name != CODERS.name),
                         sheet_codes(labels), documents, segments, read_coders(CODERS))
     body = segments[(segments["unit"] == "paragraph") & (segments["role"] == "body")]
-    return coded, body[["doc_id", "segment_id", "text"]], read_table("codes", PROCESSED)
+    return coded, body[["doc_id", "segment_id", "text"]], read_table("codes", seed_build)
 
 
 def test_the_classifiers_cross_validation_is_reproducible(seed_coding):
