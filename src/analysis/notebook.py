@@ -103,8 +103,9 @@ class Session:
             return pd.DataFrame(columns=columns)
         labels = self.read("code_labels")
         coded = read_sheets(sheets, labels.loc[labels["family"] != "outcome", "code"].tolist(),
-                            self.all_documents, self.read("segments", columns=[
-                                "doc_id", "segment_id", "unit", "role"]),
+                            self.all_documents, self.read(
+                                "segments", columns=["doc_id", "segment_id", "unit", "role"],
+                                filters=[("unit", "=", "paragraph"), ("role", "=", "body")]),
                             read_coders(folder / paths.CODERS.name))
         return coded[coded["doc_id"].isin(self.doc_ids)].reset_index(drop=True)
 

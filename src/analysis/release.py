@@ -21,7 +21,6 @@ and the report show them all.
 """
 
 import gzip
-import hashlib
 import io
 import json
 import os
@@ -36,6 +35,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from .errors import InputError
+from .fileio import sha256_file, write_bytes_atomic
 
 NAME = "china-metoo-news"
 CFF = "CITATION.cff"
@@ -106,21 +106,13 @@ def _version(root: Path) -> str:
     return re.search(r'^__version__ = "([^"]+)"', text, re.M).group(1)
 
 
-def _sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
-
-
 def listed_files(root: Path) -> dict:
     """{relative path: sha256} of every file the manifest lists, sorted."""
     root = Path(root)
     files = [p for d in LISTED_DIRS for p in (root / d).rglob("*") if p.is_file()
              and ".ipynb_checkpoints" not in p.parts]
     files += [root / f for f in LISTED_FILES if (root / f).is_file()]
-    return {p.relative_to(root).as_posix(): _sha256(p) for p in sorted(files)}
+    return {p.relative_to(root).as_posix(): sha256_file(p) for p in sorted(files)}
 
 
 def write_archive(root: Path, members: list, dest: Path, mtime: int) -> None:
@@ -140,12 +132,10 @@ def write_archive(root: Path, members: list, dest: Path, mtime: int) -> None:
             info.uname = info.gname = ""
             with open(path, "rb") as f:
                 tar.addfile(info, f)
-    dest.parent.mkdir(parents=True, exist_ok=True)
-    tmp = dest.with_name(f".{dest.name}.tmp")
-    with open(tmp, "wb") as f:
-        with gzip.GzipFile(filename="", mode="wb", fileobj=f, mtime=0, compresslevel=9) as gz:
-            gz.write(raw.getvalue())
-    os.replace(tmp, dest)
+    packed = io.BytesIO()
+    with gzip.GzipFile(filename="", mode="wb", fileobj=packed, mtime=0, compresslevel=9) as gz:
+        gz.write(raw.getvalue())
+    write_bytes_atomic(dest, packed.getvalue())
 
 
 def _clear_derived(root: Path) -> None:
@@ -235,8 +225,8 @@ def make_release(root, say=print, tag=True) -> Path:
     }
     (root / "dist").mkdir(exist_ok=True)
     manifest_path = root / "dist" / MANIFEST
-    manifest_path.write_text(json.dumps(manifest, indent=2, sort_keys=True) + "\n",
-                             encoding="utf-8")
+    write_bytes_atomic(manifest_path,
+                       (json.dumps(manifest, indent=2, sort_keys=True) + "\n").encode("utf-8"))
     tracked = [f for f in _git(root, "ls-files", "-z").split("\0") if f]
     members = sorted(set(tracked) | set(files))
     day = datetime.strptime(manifest["date_released"], "%Y-%m-%d").replace(tzinfo=timezone.utc)
@@ -247,7 +237,7 @@ def make_release(root, say=print, tag=True) -> Path:
     finally:
         (root / MANIFEST).unlink()
     say(f"Wrote {archive} ({archive.stat().st_size:,} bytes, {len(members) + 1} files, "
-        f"sha256 {_sha256(archive)}) and dist/{MANIFEST} ({len(files)} files listed).")
+        f"sha256 {sha256_file(archive)}) and dist/{MANIFEST} ({len(files)} files listed).")
     if tag:
         _git(root, "tag", "-a", f"v{version}", "-m", f"{NAME} {version} (codebook {codebook})")
         say(f"Tagged {commit[:12]} as v{version}.")
