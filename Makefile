@@ -51,7 +51,7 @@ release: venv ## release this version: rebuild from scratch, manifest and archiv
 
 lock: venv ## recompile requirements.lock from requirements.in; environment.yml; requirements-nodeps.lock
 	CUSTOM_COMPILE_COMMAND="make lock" $(BIN)/pip-compile $(PIP_COMPILE_FLAGS) --output-file $(LOCK) requirements.in
-	$(BIN)/python -m analysis.lockfile --nodeps
+	$(BIN)/python -m analysis.release.lockfile --nodeps
 
 clean: ## delete derived outputs (data/processed, reports) but keep their READMEs
 	find data/processed reports -mindepth 1 ! -name README.md -delete

@@ -29,8 +29,8 @@ ROOT = Path(__file__).resolve().parents[1]
 # child would report its parent's peak.
 CODE = textwrap.dedent("""
     import json, sys, threading, time
-    from analysis.coding import code_corpus
-    from analysis.codebook import load_codebook
+    from analysis.coding.stage import code_corpus
+    from analysis.coding.codebook import load_codebook
     peak, done = [0], threading.Event()
     def sample():
         while not done.is_set():
@@ -47,7 +47,8 @@ CODE = textwrap.dedent("""
 
 SCAN = textwrap.dedent("""
     import json, sys, time
-    from analysis.codebook import load_codebook, matcher
+    from analysis.coding.codebook import load_codebook
+    from analysis.coding.engine import matcher
     m = matcher(load_codebook())
     data = open(sys.argv[1], "rb").read().replace(b"\\n", b"\\0")
     t = time.perf_counter(); hits = 0
@@ -74,7 +75,7 @@ def main():
         if not (corpus / ".complete").exists():
             subprocess.run([py, ROOT / "benchmarks" / "bench_pipeline.py", "--n", str(args.n),
                             "--seed", str(args.seed), "--jobs", "2"], check=True)
-        from analysis.pipeline import build
+        from analysis.corpus.build import build
 
         build(corpus, out)
 
@@ -87,7 +88,7 @@ def main():
     para_file.write_text("\n".join(texts) + "\n", encoding="utf-8")
     size = para_file.stat().st_size
 
-    from analysis.codebook import load_codebook
+    from analysis.coding.codebook import load_codebook
 
     book = load_codebook()
     patterns = args.work / "patterns.txt"

@@ -23,7 +23,7 @@ ROOT = Path(__file__).resolve().parents[1]
 
 RUN = textwrap.dedent("""
     import json, resource, sys, time
-    from analysis.pipeline import build
+    from analysis.corpus.build import build
     t = time.perf_counter()
     res = build(sys.argv[1], sys.argv[2], jobs=int(sys.argv[3]), force=True)
     dt = time.perf_counter() - t
@@ -55,7 +55,7 @@ def main():
     if not (corpus / ".complete").exists():
         shutil.rmtree(corpus, ignore_errors=True)
         t = time.perf_counter()
-        from analysis.synthetic import write_corpus
+        from analysis.corpus.synthetic import write_corpus
 
         info = write_corpus(corpus, args.n, args.seed)
         (corpus / ".complete").write_text(json.dumps(info))

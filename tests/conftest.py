@@ -11,7 +11,7 @@ from pathlib import Path
 import pyarrow.parquet as pq
 import pytest
 
-from analysis import paths
+from analysis.core import paths
 
 ANALYSIS = Path(sys.executable).with_name("analysis")
 COLUMNS = ["doc_id", "file", "sha256", "outlet", "kind", "url", "published", "date_basis",

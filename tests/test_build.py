@@ -6,8 +6,8 @@ import hashlib
 
 import pandas as pd
 
-from analysis import paths
-from analysis.pipeline import CHUNK, TABLES
+from analysis.core import paths
+from analysis.corpus.build import CHUNK, TABLES
 from conftest import ARTICLE, run_cli, snapshot, table, write_corpus
 
 

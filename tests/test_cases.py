@@ -2,9 +2,9 @@
 
 import pytest
 
-from analysis import paths
-from analysis.cases import load_registry
-from analysis.errors import InputError
+from analysis.core import paths
+from analysis.cases.registry import load_registry
+from analysis.core.errors import InputError
 from conftest import run_cli, table, write_corpus
 
 ORIGINAL = paths.CASES.read_text(encoding="utf-8")

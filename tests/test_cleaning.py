@@ -5,8 +5,9 @@ import unicodedata
 
 import pytest
 
-from analysis import paths
-from analysis.cleaning import load_rules, normalize, normalize_with_offsets
+from analysis.core import paths
+from analysis.core.text import normalize, normalize_with_offsets
+from analysis.corpus.cleaning import load_rules
 from conftest import ARTICLE, run_cli, table, write_corpus
 
 W = "000_8b4f6d6c62240631", "001_edab2e6d0a5b9686", "002_5d940f0a5119fa01"

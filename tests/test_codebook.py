@@ -4,10 +4,13 @@ import re
 
 import pytest
 
-from analysis import paths
-from analysis.cleaning import normalize
-from analysis.codebook import find_codes, load_codebook, matcher, phrase_expression
-from analysis.errors import InputError
+from analysis.core import paths
+from analysis.coding.codebook import load_codebook
+from analysis.coding.engine import matcher
+from analysis.coding.examples import find_codes
+from analysis.coding.schema import phrase_expression
+from analysis.core.text import normalize
+from analysis.core.errors import InputError
 from conftest import run_cli
 
 BOOK = load_codebook()

@@ -4,9 +4,11 @@ apart, zero rows, the seeds' codes, key words in context and methods text."""
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from analysis import paths
-from analysis.codebook import load_codebook
-from analysis.coding import code_segments, kwic, methods_markdown
+from analysis.core import paths
+from analysis.coding.codebook import load_codebook
+from analysis.coding.coder import code_segments
+from analysis.coding.kwic import kwic
+from analysis.coding.methods import methods_markdown
 from conftest import ARTICLE, run_cli, table, write_corpus
 
 BOOK = load_codebook()
@@ -140,7 +142,7 @@ def test_evidence_offsets_hold_where_normalising_changes_lengths(tmp_path):
 
 
 def test_worker_processes_and_batch_sizes_give_the_same_codes(tmp_path):
-    from analysis.coding import code_corpus
+    from analysis.coding.stage import code_corpus
 
     run_cli("synth", "--out", tmp_path / "syn", "--n", 120, "--seed", 7, check=0)
     run_cli("build", "--corpus", tmp_path / "syn", "--out", tmp_path / "o", check=0)

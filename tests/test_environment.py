@@ -3,8 +3,9 @@
 import re
 import subprocess
 
-from analysis import paths
-from analysis.lockfile import ENVIRONMENT, LOCK, environment_pins, read_lock, render_environment
+from analysis.core import paths
+from analysis.release.lockfile import (ENVIRONMENT, LOCK, environment_pins, read_lock,
+                                      render_environment)
 
 
 def test_every_locked_package_is_pinned_with_hashes():
@@ -40,7 +41,7 @@ def test_readme_documents_the_two_commands_and_ci_calls_the_test_one():
 def test_the_seed_corpus_manifest_matches_the_files_byte_for_byte():
     import hashlib
 
-    from analysis.manifest import read_manifest
+    from analysis.corpus.manifest import read_manifest
 
     entries = read_manifest(paths.RAW)
     assert [e.file for e in entries] == sorted(p.name for p in paths.RAW.glob("*.txt"))

@@ -3,7 +3,7 @@ and the ledger."""
 
 import pytest
 
-from analysis.dates import resolve
+from analysis.cases.dates import resolve
 from conftest import run_cli, table, write_corpus
 
 W = "000_8b4f6d6c62240631", "001_edab2e6d0a5b9686", "002_5d940f0a5119fa01"
@@ -38,7 +38,7 @@ def test_seed_cases_have_their_main_events_with_the_side_they_favour(seed_build)
 
 
 def test_event_evidence_is_exact_raw_text(seed_build):
-    from analysis import paths
+    from analysis.core import paths
 
     ev = table(seed_build, "case_events")
     for doc_id, g in ev.groupby("doc_id"):

@@ -8,8 +8,10 @@ import tarfile
 import pytest
 import yaml
 
-from analysis import __version__, paths
-from analysis.release import MANIFEST, NAME, PLACEHOLDER, read_citation, zenodo_json
+from analysis import __version__
+from analysis.core import paths
+from analysis.release.archive import MANIFEST, NAME
+from analysis.release.citation import PLACEHOLDER, read_citation, zenodo_json
 from conftest import run_cli
 
 IDENTITY = {"GIT_AUTHOR_NAME": "Release Test", "GIT_AUTHOR_EMAIL": "release@example.org",

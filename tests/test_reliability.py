@@ -5,7 +5,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from analysis.reliability import alpha, alpha_table, verdict
+from analysis.validation.agreement import alpha, alpha_table, verdict
 from conftest import run_cli
 
 

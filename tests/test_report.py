@@ -15,8 +15,10 @@ from pathlib import Path
 import pytest
 import yaml
 
-from analysis import __version__, paths
-from analysis.report import declared_parameters
+from analysis import __version__
+from analysis.core import paths
+from analysis.core.stages import module_closure
+from analysis.report.parameters import declared_parameters
 from conftest import run_cli, write_corpus
 
 NOTEBOOKS = sorted(p.stem for p in paths.NOTEBOOKS.glob("[0-9]*.ipynb"))
@@ -132,7 +134,10 @@ def test_provenance_lists_every_output_with_its_checksum(seed_report):
     assert framing["key"]["parameters"]["processed_dir"] == "../processed"
     assert {"codes.parquet", "doc_codes.parquet", "code_labels.parquet"} <= set(
         framing["dependencies"]["tables"])
-    assert "analysis/figures.py" in framing["dependencies"]["modules"]
+    assert "analysis/plots/charts.py" in framing["dependencies"]["modules"]
+    assert "analysis/results/framing.py" in framing["dependencies"]["modules"]
+    # a notebook depends on the modules it imports, not on the report's runner
+    assert "analysis/report/page.py" not in framing["dependencies"]["modules"]
     assert "figures/frame_cooccurrence.svg" in framing["outputs"]
 
 
@@ -223,20 +228,26 @@ def test_a_changed_module_reruns_the_notebooks_that_imported_it(seed_report, tmp
     root = copy_report(seed_report[0], tmp_path)
     prov_path = root / "reports" / "provenance.json"
     prov = json.loads(prov_path.read_text())
-    # as if analysis/tables.py had changed since 01_corpus last ran
-    prov["notebooks"]["01_corpus"]["dependencies"]["modules"]["analysis/tables.py"] = "0" * 64
+    # as if analysis/results/corpus.py had changed since 01_corpus last ran
+    prov["notebooks"]["01_corpus"]["dependencies"]["modules"]["analysis/results/corpus.py"] = (
+        "0" * 64)
     prov_path.write_text(json.dumps(prov))
     proc = report(root)
     assert ran(proc) == ["01_corpus"]
 
 
 def test_a_stage_reruns_only_for_the_modules_it_runs():
-    from analysis.pipeline import module_closure
+    def closure(module):
+        return {p.relative_to(paths.PACKAGE).as_posix() for p in module_closure([module])}
 
-    coding = {p.name for p in module_closure(["coding"])}
-    assert {"coding.py", "codebook.py", "cleaning.py", "fileio.py"} <= coding
-    assert not coding & {"report.py", "figures.py", "notebook.py", "tables.py", "cases.py"}
-    assert "events.py" in {p.name for p in module_closure(["cases"])}
+    coding = closure("coding.stage")
+    assert {"coding/coder.py", "coding/codebook.py", "core/text.py", "core/fileio.py"} <= coding
+    # the coder never runs the corpus readers, the cases, the tables or the report
+    assert not {f for f in coding if f.startswith(("corpus/", "cases/", "results/", "plots/",
+                                                    "report/", "validation/", "release/"))}
+    build = closure("corpus.build")
+    assert "corpus/readers.py" in build and not {f for f in build if f.startswith("coding/")}
+    assert {"cases/events.py", "coding/coder.py"} <= closure("cases.stage")
 
 
 def test_a_failing_notebook_is_reported_by_name_and_cell_and_the_last_report_kept(

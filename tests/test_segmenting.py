@@ -2,9 +2,10 @@
 
 import pytest
 
-from analysis import paths
-from analysis.cleaning import classify, load_rules, normalize
-from analysis.segmenting import segment, sentence_spans
+from analysis.core import paths
+from analysis.core.text import normalize
+from analysis.corpus.cleaning import classify, load_rules
+from analysis.corpus.segmenting import segment, sentence_spans
 from conftest import table
 
 RULES = load_rules(paths.CLEANING_RULES)

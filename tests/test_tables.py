@@ -4,8 +4,9 @@ date, counts the figures rest on, and deterministic figure files."""
 import pandas as pd
 import pytest
 
-from analysis import figures, tables
-from analysis.errors import InputError
+from analysis import plots
+from analysis.results import backlash, measures, selection
+from analysis.core.errors import InputError
 
 DOCS = pd.DataFrame({"doc_id": ["a", "b", "c", "d"],
                      "outlet": ["X", "X", "Y", None],
@@ -13,18 +14,18 @@ DOCS = pd.DataFrame({"doc_id": ["a", "b", "c", "d"],
 
 
 def test_a_partial_date_is_selected_when_any_of_its_days_is_in_range():
-    picked, notes = tables.select_documents(DOCS, date_from="2021-09-15", date_to="2022-01-01")
+    picked, notes = selection.select_documents(DOCS, date_from="2021-09-15", date_to="2022-01-01")
     assert picked["doc_id"].tolist() == ["a", "b"]  # 2021 and 2021-09 overlap; 2023 does not
     assert notes == ["1 undated and 1 out-of-range document(s) left out"]
-    picked, _ = tables.select_documents(DOCS, outlets=["Y"])
+    picked, _ = selection.select_documents(DOCS, outlets=["Y"])
     assert picked["doc_id"].tolist() == ["c"]
-    picked, notes = tables.select_documents(DOCS)
+    picked, notes = selection.select_documents(DOCS)
     assert len(picked) == 4 and notes == []  # no filter keeps undated documents
 
 
 def test_bad_filters_are_refused_with_the_parameter_and_the_fix():
     with pytest.raises(InputError) as e:
-        tables.select_documents(DOCS, outlets=["Z"], date_from="2021/01/01")
+        selection.select_documents(DOCS, outlets=["Z"], date_from="2021/01/01")
     assert "parameter date_from: '2021/01/01' is not an ISO date; write YYYY-MM-DD." in str(e.value)
     assert "parameter outlets: 'Z' is not an outlet of this corpus; the outlets are 'X', 'Y'." \
         in str(e.value)
@@ -41,45 +42,45 @@ CODES = pd.DataFrame({"doc_id": ["a", "a", "a", "b", "b"],
 
 
 def test_a_unit_carrying_a_frame_question_carries_the_frame_and_comments_never_count():
-    carried = tables.unit_codes(CODES, LABELS, "paragraph")
+    carried = measures.unit_codes(CODES, LABELS, "paragraph")
     assert carried.values.tolist() == [
         ["a", "p1", "backlash.t"], ["a", "p1", "frame.c"], ["a", "p1", "frame.c.C1"],
         ["a", "p2", "frame.c"], ["a", "p2", "frame.c.C2"], ["b", "p1", "issue.x"]]
-    both = tables.cooccurrence(carried, ["frame.c", "backlash.t"], ["frame.c", "backlash.t"])
+    both = measures.cooccurrence(carried, ["frame.c", "backlash.t"], ["frame.c", "backlash.t"])
     assert both.values.tolist() == [[2, 1], [1, 1]]  # the diagonal: units with the code
-    docs = tables.unit_codes(CODES, LABELS, "document")
-    assert tables.share_of_units(docs, ["frame.c", "backlash.t"], 2)["share"].tolist() == [0.5,
+    docs = measures.unit_codes(CODES, LABELS, "document")
+    assert measures.share_of_units(docs, ["frame.c", "backlash.t"], 2)["share"].tolist() == [0.5,
                                                                                            0.5]
     with pytest.raises(InputError, match="parameter unit: 'sentence' is not a unit"):
-        tables.unit_codes(CODES, LABELS, "sentence")
+        measures.unit_codes(CODES, LABELS, "sentence")
 
 
 def test_the_kwic_sample_is_the_same_for_the_same_seed_and_keeps_reading_order():
     rows = pd.DataFrame({"code": ["t"] * 30 + ["u"] * 2, "n": range(32)})
-    a, b = tables.kwic_sample(rows, 5, 7), tables.kwic_sample(rows, 5, 7)
+    a, b = backlash.kwic_sample(rows, 5, 7), backlash.kwic_sample(rows, 5, 7)
     assert a.equals(b) and len(a) == 7
     assert a["n"].tolist() == sorted(a["n"]) and a["n"].tolist()[-2:] == [30, 31]
-    assert not a.equals(tables.kwic_sample(rows, 5, 8))
+    assert not a.equals(backlash.kwic_sample(rows, 5, 8))
 
 
 def test_figures_are_written_as_the_same_bytes_every_time_without_dates(tmp_path):
     counts = pd.Series([3, 1], index=["Outlet A", "Outlet B"])
     for run in ("one", "two"):
-        fig = figures.bars(counts, "Documents by outlet", "n = 4 documents", "Documents")
-        figures.save_figure(fig, "f", tmp_path / run)
+        fig = plots.bars(counts, "Documents by outlet", "n = 4 documents", "Documents")
+        plots.save_figure(fig, "f", tmp_path / run)
     for fmt in ("png", "svg"):
         assert (tmp_path / "one" / f"f.{fmt}").read_bytes() == (
             tmp_path / "two" / f"f.{fmt}").read_bytes()
     assert "<dc:date>" not in (tmp_path / "one" / "f.svg").read_text()
     # every figure shows its n, under its title
-    fig = figures.bars(counts, "Documents by outlet", "n = 4 documents", "Documents")
+    fig = plots.bars(counts, "Documents by outlet", "n = 4 documents", "Documents")
     assert fig.axes[0].get_title(loc="left") == "n = 4 documents"
 
 
 def test_an_empty_selection_gives_a_figure_that_says_so():
-    fig = figures.heatmap(pd.DataFrame(), "Nothing", "n = 0 documents")
+    fig = plots.heatmap(pd.DataFrame(), "Nothing", "n = 0 documents")
     texts = [t.get_text() for t in fig.axes[0].texts]
     assert texts == ["No values in the selected documents"]
-    fig = figures.event_timeline(pd.DataFrame(columns=["case_id", "when"]), "T", "n = 0")
+    fig = plots.event_timeline(pd.DataFrame(columns=["case_id", "when"]), "T", "n = 0")
     assert [t.get_text() for t in fig.axes[0].texts] == ["No dated case events in the selected "
                                                          "documents"]

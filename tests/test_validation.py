@@ -7,10 +7,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from analysis import validation
-from analysis.paths import CODING, CODERS
-from analysis.pipeline import read_table
-from analysis.reliability import read_coders, read_sheets, sheet_codes
+from analysis.core.parquet import read_table
+from analysis.core.paths import CODERS, CODING
+from analysis.validation import agreement, baseline, topics
+from analysis.validation.sheets import read_coders, read_sheets, sheet_codes
 
 
 def rows(*items):
@@ -30,7 +30,7 @@ def test_the_consensus_is_the_majority_and_a_tie_stays_unresolved():
                                                                       ("c", 0))],
                  *[("paragraph", "d", "p2", c, "x", v) for c, v in (("a", 1), ("b", 0))],
                  ("paragraph", "d", "p3", "a", "x", 0))
-    cons = validation.consensus(coded).set_index("segment_id")
+    cons = agreement.consensus(coded).set_index("segment_id")
     assert cons.loc["p1", "value"] == 1 and not cons.loc["p1", "unanimous"]
     assert np.isnan(cons.loc["p2", "value"])
     assert cons.loc["p3", "value"] == 0 and cons.loc["p3", "coders"] == 1
@@ -42,16 +42,16 @@ def test_a_document_carries_what_any_of_its_paragraphs_carries():
                           "code": ["x"] * 4})
     codes = pd.concat([hits(("d", "p2", "x", "word")),
                        hits(("e", "c1", "x", "in a comment")).assign(role="comment")])
-    assert validation.dictionary_values(units, codes).tolist() == [0, 1, 1, 0]
+    assert agreement.dictionary_values(units, codes).tolist() == [0, 1, 1, 0]
 
 
 def test_agreement_counts_precision_recall_f1_and_alpha_with_n():
     # six paragraphs; humans code p1-p3, the dictionary p2-p4: tp 2, fp 1, fn 1
     human = rows(*[("paragraph", "d", f"p{i}", "a", "x", int(i <= 3)) for i in range(1, 7)],
                  *[("paragraph", "d", f"p{i}", "a", "y", 0) for i in range(1, 7)])
-    cons = validation.consensus(human)
+    cons = agreement.consensus(human)
     codes = hits(*[("d", f"p{i}", "x", "w") for i in (2, 3, 4)])
-    table = validation.agreement(cons, validation.dictionary_values(cons, codes), ["x", "y"])
+    table = agreement.agreement(cons, agreement.dictionary_values(cons, codes), ["x", "y"])
     x = table.set_index("code").loc["x"]
     assert (x["units"], x["human"], x["dictionary"], x["tp"], x["fp"], x["fn"]) == (6, 3, 3, 2,
                                                                                   1, 1)
@@ -72,17 +72,17 @@ def test_every_disagreement_is_listed_with_its_evidence_and_the_coders_note():
     human = rows(("paragraph", "d", "p1", "a", "x", 1, "she names the harasser"),
                  ("paragraph", "d", "p2", "a", "x", 0), ("paragraph", "d", "p3", "a", "x", 1),
                  ("document", "d", "", "a", "x", 1))
-    cons = validation.consensus(human)
+    cons = agreement.consensus(human)
     codes = hits(("d", "p2", "x", "sued"), ("d", "p3", "x", "court"))
     texts = pd.DataFrame({"doc_id": ["d"] * 4, "segment_id": ["p1", "p2", "p3", ""],
                           "text": ["one " * 100, "two", "three", "Title"]})
-    out = validation.disagreements(cons, validation.dictionary_values(cons, codes), codes,
+    out = agreement.disagreements(cons, agreement.dictionary_values(cons, codes), codes,
                                    human, texts)
     assert out[["segment_id", "kind", "human", "dictionary"]].values.tolist() == [
         ["p1", "missed", 1, 0], ["p2", "extra", 0, 1]]
     assert out.loc[0, "human_note"] == "a: she names the harasser"
     assert out.loc[1, "evidence"] == "ind: sued"
-    assert out.loc[0, "text"].endswith("…") and len(out.loc[0, "text"]) <= validation.EXCERPT
+    assert out.loc[0, "text"].endswith("…") and len(out.loc[0, "text"]) <= agreement.EXCERPT
 
 
 @pytest.fixture(scope="module")
@@ -99,13 +99,13 @@ def seed_coding(seed_build):
 
 def test_the_classifiers_cross_validation_is_reproducible(seed_coding):
     coded, body, _ = seed_coding
-    cons = validation.consensus(coded)
+    cons = agreement.consensus(coded)
     c1 = cons[(cons["unit"] == "paragraph") & (cons["code"] == "frame.conflict.C1")]
     text = body.set_index(["doc_id", "segment_id"])["text"]
     texts = [text[(d, s)] for d, s in zip(c1["doc_id"], c1["segment_id"])]
     y = c1["value"].astype(int).to_numpy()
-    first = validation.cross_validated(texts, y, seed=20261122)
-    assert np.array_equal(first, validation.cross_validated(texts, y, seed=20261122))
+    first = baseline.cross_validated(texts, y, seed=20261122)
+    assert np.array_equal(first, baseline.cross_validated(texts, y, seed=20261122))
     assert len(first) == len(y) == 30 and set(first) <= {0, 1}
 
 
@@ -119,14 +119,14 @@ def test_the_classifier_learns_a_separable_code():
             words.insert(3, "boycott")
         texts.append(" ".join(words))
         y.append(i % 2)
-    pred = validation.cross_validated(texts, y, seed=7)
-    assert validation.scores(np.array(y), pred)["f1"] == 1.0
+    pred = baseline.cross_validated(texts, y, seed=7)
+    assert agreement.scores(np.array(y), pred)["f1"] == 1.0
 
 
 def test_the_baseline_says_when_a_code_has_too_few_examples(seed_coding):
     coded, body, codes = seed_coding
-    cons = validation.consensus(coded)
-    base = validation.baseline(cons, validation.dictionary_values(cons, codes), body,
+    cons = agreement.consensus(coded)
+    base = baseline.baseline(cons, agreement.dictionary_values(cons, codes), body,
                                ["frame.conflict.C1", "backlash.social_sanction"], seed=3)
     base = base.set_index("code")
     c1, sanction = base.loc["frame.conflict.C1"], base.loc["backlash.social_sanction"]
@@ -140,16 +140,16 @@ def test_the_baseline_says_when_a_code_has_too_few_examples(seed_coding):
 
 def test_topics_are_deterministic_and_align_with_the_coded_themes(seed_coding):
     _, body, _ = seed_coding
-    a_terms, a_weights = validation.topics(body["text"], 4, seed=5)
-    b_terms, b_weights = validation.topics(body["text"], 4, seed=5)
+    a_terms, a_weights = topics.topics(body["text"], 4, seed=5)
+    b_terms, b_weights = topics.topics(body["text"], 4, seed=5)
     pd.testing.assert_frame_equal(a_terms, b_terms)
     assert np.array_equal(a_weights, b_weights) and a_weights.shape == (len(body), 4)
     assert set(a_terms["topic"]) == {1, 2, 3, 4}
     # too few texts for the topics asked: no model, no error
-    assert validation.topics(body["text"].head(2), 4, seed=5)[1] is None
+    assert topics.topics(body["text"].head(2), 4, seed=5)[1] is None
     weights = np.array([[0.9, 0.1], [0.8, 0.0], [0.0, 0.5], [0.0, 0.0]])
     units = pd.DataFrame({"doc_id": ["d"] * 4, "segment_id": ["p1", "p2", "p3", "p4"]})
     carried = pd.DataFrame({"doc_id": ["d", "d", "d"], "unit_id": ["p1", "p3", "p4"],
                             "code": ["x", "x", "y"]})
-    align = validation.topic_alignment(weights, units, carried, ["x", "y"])
+    align = topics.topic_alignment(weights, units, carried, ["x", "y"])
     assert align.loc[1].tolist() == [0.5, 0.0] and align.loc[2].tolist() == [1.0, 0.0]

@@ -1,13 +1,17 @@
 """Content analysis of news coverage of China's #MeToo movement.
 
-Stages, one module each: ``manifest`` (the corpus's list of articles),
-``corpus`` (reading and decoding), ``cleaning`` (line roles, normalisation),
-``segmenting`` (paragraphs and sentences), ``pipeline`` (the build that writes
-``data/processed``), ``codebook`` and ``coding`` (codes with evidence),
-``cases``, ``events`` and ``dates`` (case linking, outcome events, the
-ledger), ``synthetic`` (generated corpora for benchmarks only). Shared
-plumbing: ``paths``, ``fileio``, ``parallel``, ``errors``; ``cli`` is the
-``analysis`` command.
+The flow, one subpackage per stage:
+
+    corpus -> coding -> cases -> results and plots -> report -> release
+    (read, clean,  (codes with   (links, events,   (tables and   (notebooks,  (archive,
+     segment)       evidence)     the ledger)        figures)      the page)    verify)
+
+``workflow`` runs it (``run_pipeline``, ``run_all``); ``cli`` is the
+``analysis`` command, which only parses and dispatches. ``validation``
+measures how far the codes can be trusted; ``core`` is the shared plumbing
+(paths, errors, atomic writes, stage stamps and fingerprints, the parallel
+map, Parquet streaming, text with offsets). No subpackage imports one that
+comes after it in the flow.
 """
 
 __version__ = "0.1.0"

@@ -5,16 +5,27 @@ line or field, and the fix; nothing is written in that case.
 """
 
 import argparse
-import csv
-import io
-import shutil
 import sys
 from pathlib import Path
 
-from . import __version__, paths
-from .errors import InputError
-from .fileio import sha256_file, shown, write_bytes_atomic
-from .manifest import (COLUMNS, DOC_ID_RE, METADATA, check_metadata, read_manifest)
+import pandas as pd
+
+from . import __version__
+from .coding.codebook import load_codebook
+from .coding.kwic import kwic
+from .coding.methods import methods_markdown
+from .core import paths
+from .core.errors import InputError
+from .core.fileio import shown, write_bytes_atomic
+from .core.parquet import read_table
+from .corpus.manifest import METADATA, add_article, record_checksums
+from .corpus.synthetic import write_corpus
+from .release.archive import make_release, verify
+from .release.citation import ZENODO, read_citation, zenodo_json
+from .report.execution import NotebookFailed
+from .validation.agreement import alpha_table
+from .validation.sheets import blank_sheet, read_coders, read_sheets, sample_units, sheet_codes
+from .workflow import run_all, run_pipeline
 
 
 def main(argv=None) -> int:
@@ -55,7 +66,7 @@ def _parser():
     b.add_argument("--cases", type=Path, default=None,
                    help="case registry (default: the packaged instruments/cases.yaml)")
     b.add_argument("--force", action="store_true", help="rebuild even when nothing changed")
-    b.set_defaults(func=_build_command)
+    b.set_defaults(func=_build)
 
     r = sub.add_parser("report", help="run the pipeline and the notebooks; write the report")
     r.add_argument("--corpus", type=Path, default=paths.RAW,
@@ -78,7 +89,7 @@ def _parser():
     r.add_argument("--jobs", type=int, default=None, help="worker processes for the pipeline")
     r.add_argument("--force", action="store_true",
                    help="rerun every stage and notebook even when nothing changed")
-    r.set_defaults(func=_report, rules=None)
+    r.set_defaults(func=_report)
 
     k = sub.add_parser("kwic", help="show a code's evidence in context (key words in context)")
     k.add_argument("code", help="a code id, e.g. backlash.state_delegitimization")
@@ -164,110 +175,25 @@ _META_HELP = {
 }
 
 
-def _build_command(args):
-    _build(args)
-    return 0
+def _say(message: str) -> None:
+    print(message, flush=True)
+
+
+def _warn(message: str) -> None:
+    print(message, file=sys.stderr, flush=True)
 
 
 def _build(args):
-    """Run the pipeline stages; returns the codebook they used."""
-    from .pipeline import build
-
-    last = [0]
-
-    def progress(done, total):
-        # large corpora only, and at most every 5%
-        if total >= 2000 and (done - last[0] >= total / 20 or done == total):
-            last[0] = done
-            print(f"  {done:,}/{total:,} manifest rows", file=sys.stderr, flush=True)
-
-    from .coding import code_corpus
-    from .codebook import load_codebook
-
-    from .cases import link_corpus, load_registry
-
-    # bad instruments refuse before anything is written; a codebook the
-    # coding stage already accepted under this code needs no second check
-    book = load_codebook(args.codebook, known_good=_accepted_codebooks(args.out))
-    registry = load_registry(args.cases)
-    res = build(args.corpus, args.out, args.rules, args.jobs, args.force, progress)
-    for w in res.warnings:
-        print(f"warning: {w}", file=sys.stderr)
-    if res.up_to_date:
-        print(f"{shown(res.out_dir)} is up to date: inputs, rules, code and packages are "
-              "unchanged; nothing was written.")
-    else:
-        _say_built(args, res)
-    coded = code_corpus(args.out, book, args.force, jobs=args.jobs)
-    if coded.up_to_date:
-        print(f"Coding is up to date (codebook {book.version}); nothing was written.")
-    else:
-        print(f"Coded with codebook {book.version}: {coded.counts['codes']} pieces of evidence, "
-              f"{coded.counts['doc_codes']} document-code rows"
-              + (f"; wrote {', '.join(coded.written)}" if coded.written else "")
-              + (f"; unchanged: {', '.join(coded.unchanged)}" if coded.unchanged else "") + ".")
-    linked = link_corpus(args.out, registry, book, args.force)
-    if linked is None:
-        print(f"Cases are up to date (registry {registry.version}); nothing was written.")
-    else:
-        written, unchanged, counts = linked
-        print(f"Linked sentences to {len(registry.cases)} registered cases: "
-              f"{counts['case_mentions']} mentions, {counts['case_events']} case events, "
-              f"{counts['unlinked_events']} unlinked events"
-              + (f"; wrote {', '.join(written)}" if written else "")
-              + (f"; unchanged: {', '.join(unchanged)}" if unchanged else "") + ".")
-        if counts["unlinked_events"]:
-            print(f"Some outcome events name no registered case: see "
-                  f"{shown(args.out / 'unlinked_events.parquet')} and register their cases in "
-                  "src/analysis/instruments/cases.yaml.")
-    return book
-
-
-def _accepted_codebooks(processed: Path) -> tuple:
-    import json
-
-    from .coding import STAMP
-    from .pipeline import code_fingerprint
-
-    try:
-        key = json.loads((processed / STAMP).read_text(encoding="utf-8"))["key"]
-    except (OSError, ValueError, KeyError):
-        return ()
-    return (key.get("codebook_sha256"),) if key.get("code_sha256") == code_fingerprint(
-        "coding") else ()
-
-
-def _say_built(args, res):
-    c = res.counts
-    print(f"Read {c['manifest_rows']} manifest row(s) from {shown(args.corpus)}: "
-          f"{c['documents']} document(s), {c['quarantined']} set aside"
-          + (f" ({', '.join(f'{k}: {v}' for k, v in c['quarantine_reasons'].items())})"
-             if c["quarantined"] else "") + ".")
-    print("Line roles: " + ", ".join(f"{k} {v}" for k, v in c["line_roles"].items()) + ".")
-    if res.written:
-        print(f"Wrote {', '.join(res.written)} in {shown(res.out_dir)}"
-              + (f"; unchanged: {', '.join(res.unchanged)}." if res.unchanged else "."))
-    else:
-        print(f"All outputs in {shown(res.out_dir)} were already identical; nothing rewritten.")
-    if c["quarantined"]:
-        print(f"See {shown(res.out_dir / 'quarantine.parquet')} for what was set aside and why.")
+    run_pipeline(args.corpus, args.out, args.rules, args.codebook, args.cases, args.jobs,
+                 args.force, say=_say, warn=_warn)
+    return 0
 
 
 def _report(args):
-    from .report import NotebookFailed, run_report
-
-    if args.coding is not None and not args.coding.is_dir():
-        raise InputError(f"--coding: {args.coding} is not a folder; give the folder that holds "
-                         "the coding sheets and coders.csv.")
-    book = _build(argparse.Namespace(**{**vars(args), "out": args.processed}))
-    params = args.parameters or (args.notebooks / "parameters.yaml")
-    # the project's sheets code the project's corpus; another corpus brings its own
-    coding = args.coding or (paths.CODING if args.corpus.resolve() == paths.RAW.resolve()
-                             else None)
     try:
-        res = run_report(args.processed, args.out, args.notebooks, params, args.corpus, book,
-                         args.force, progress=lambda m: print(m, flush=True),
-                         coding_dir=coding)
+        res = run_all(args.corpus, args.processed, args.out, args.notebooks, args.parameters,
+                      args.coding, args.codebook, args.cases, args.jobs, args.force,
+                      say=_say, warn=_warn)
     except NotebookFailed as e:
         print(f"error: {e}", file=sys.stderr)
         return 1
@@ -284,12 +210,6 @@ def _report(args):
 
 
 def _kwic(args):
-    import pandas as pd
-
-    from .coding import kwic
-    from .codebook import load_codebook
-    from .pipeline import read_table
-
     book = load_codebook()
     if args.code not in book.ids:
         raise InputError(f"{args.code!r} is not a code id of codebook {book.version}; the ids "
@@ -308,16 +228,11 @@ def _kwic(args):
 
 
 def _methods(args):
-    from .coding import methods_markdown
-    from .codebook import load_codebook
-
     print(methods_markdown(load_codebook(args.codebook)), end="")
     return 0
 
 
 def _sheet_inputs(processed: Path):
-    from .pipeline import read_table
-
     if not (processed / "code_labels.parquet").is_file():
         raise InputError(f"{processed}: no processed corpus with codes here; run `make report` "
                          "(or `analysis build`) first.")
@@ -326,8 +241,6 @@ def _sheet_inputs(processed: Path):
 
 
 def _sheet(args):
-    from .reliability import blank_sheet, read_coders, sample_units, sheet_codes
-
     coders = read_coders(args.coders)
     if args.coder not in coders:
         raise InputError(f"--coder: {args.coder!r} is not registered in {args.coders}; add a "
@@ -346,10 +259,6 @@ def _sheet(args):
 
 
 def _agreement(args):
-    import pandas as pd
-
-    from .reliability import alpha_table, read_coders, read_sheets
-
     sheets = args.sheets or sorted(p for p in paths.CODING.glob("*.csv")
                                    if p.name != paths.CODERS.name)
     if not sheets:
@@ -367,87 +276,20 @@ def _agreement(args):
 
 
 def _add(args):
-    src = args.file
-    corpus = args.corpus
-    if not src.is_file():
-        raise InputError(f"{src}: no such file; give the path of the article to add.")
-    manifest = corpus / "manifest.csv"
-    entries = read_manifest(corpus) if manifest.exists() else []
-    sha = sha256_file(src)
     meta = {k: getattr(args, k).strip() for k in METADATA}
-    problems = [f"--{f.replace('_', '-')}: {m}." for f, m in check_metadata(meta)]
-    for e in entries:
-        if (e.sha256 or sha256_file(corpus / e.file)) == sha:
-            problems.append(f"{src}: the corpus already holds this article as {e.doc_id!r} "
-                            f"({e.file}, manifest line {e.line}); nothing added.")
-    doc_id = args.doc_id or f"{len(entries):03d}_{sha[:16]}"
-    if not DOC_ID_RE.fullmatch(doc_id):
-        problems.append(f"--doc-id: {doc_id!r} is not a valid id; use letters, digits, '_', "
-                        "'.' or '-', starting with a letter or digit.")
-    if any(e.doc_id == doc_id for e in entries):
-        problems.append(f"--doc-id: {doc_id!r} is already in {manifest}; choose another id.")
-    inside = src.resolve().parent == corpus.resolve()
-    name = src.name if inside else f"{doc_id}{src.suffix.lower()}"
-    dest = corpus / name
-    if not inside and dest.exists():
-        problems.append(f"{dest} already exists; choose another --doc-id.")
-    if problems:
-        raise InputError(problems)
-    corpus.mkdir(parents=True, exist_ok=True)
-    if not inside:
-        tmp = dest.with_name(f".{dest.name}.tmp")
-        shutil.copyfile(src, tmp)
-        tmp.replace(dest)
-    row = {"doc_id": doc_id, "file": name, "sha256": sha, **meta}
-    _append_manifest(manifest, row)
-    print(f"Added {src} as {doc_id!r} ({dest}, sha256 {sha[:12]}...).")
+    added = add_article(args.file, args.corpus, args.doc_id, meta)
+    print(f"Added {args.file} as {added.doc_id!r} ({added.path}, sha256 {added.sha256[:12]}...).")
     return 0
 
 
-def _read_rows(manifest: Path):
-    text = manifest.read_bytes().decode("utf-8-sig") if manifest.exists() else ""
-    rows = list(csv.reader(io.StringIO(text, newline="")))
-    header = [h.strip() for h in rows[0]] if rows else ["doc_id", "file", "sha256"]
-    body = [r for r in rows[1:] if any(c.strip() for c in r)]
-    return header, [dict(zip(header, r)) for r in body]
-
-
-def _write_rows(manifest: Path, header, rows):
-    out = io.StringIO()
-    w = csv.writer(out, lineterminator="\n")
-    w.writerow(header)
-    for r in rows:
-        w.writerow([r.get(h, "") for h in header])
-    write_bytes_atomic(manifest, out.getvalue().encode("utf-8"))
-
-
-def _append_manifest(manifest: Path, row: dict):
-    """Append a row, widening the header with any column the row fills."""
-    header, rows = _read_rows(manifest)
-    header += [c for c in COLUMNS if row.get(c) and c not in header]
-    _write_rows(manifest, header, rows + [row])
-
-
 def _checksums(args):
-    entries = read_manifest(args.corpus)
-    manifest = args.corpus / "manifest.csv"
-    header, rows = _read_rows(manifest)
-    if "sha256" not in header:
-        header.append("sha256")
-    filled = 0
-    for e, r in zip(entries, rows):
-        if not r.get("sha256"):
-            r["sha256"] = sha256_file(args.corpus / e.file)
-            filled += 1
-    if filled:
-        _write_rows(manifest, header, rows)
-    print(f"Recorded {filled} checksum(s) in {manifest}; existing ones were left as they were.")
+    filled = record_checksums(args.corpus)
+    print(f"Recorded {filled} checksum(s) in {args.corpus / 'manifest.csv'}; existing ones were "
+          "left as they were.")
     return 0
 
 
 def _synth(args):
-    from .synthetic import write_corpus
-
     out = args.out.resolve()
     if out == paths.RAW or paths.RAW in out.parents or (out / "manifest.csv").exists():
         raise InputError(f"{args.out}: synthetic articles never go into a research corpus "
@@ -460,8 +302,6 @@ def _synth(args):
 
 
 def _citation(args):
-    from .release import ZENODO, read_citation, zenodo_json
-
     read_citation(args.root)
     changed = write_bytes_atomic(args.root / ZENODO, zenodo_json(args.root).encode("utf-8"))
     print(f"CITATION.cff is valid CFF 1.2.0; {ZENODO} "
@@ -470,15 +310,11 @@ def _citation(args):
 
 
 def _release(args):
-    from .release import make_release
-
     make_release(args.root, say=lambda m: print(m, flush=True))
     return 0
 
 
 def _verify(args):
-    from .release import verify
-
     return 1 if verify(args.release, fresh=not args.current_env,
                        say=lambda m: print(m, flush=True), python=args.python) else 0
 

@@ -1,0 +1,169 @@
+"""Linking body sentences to registered cases.
+
+``link_segments(segments, registry)`` is a pure function from a segments
+table (whole documents) to case mentions: aliases and surnames found in one
+Hyperscan scan per batch, surnames resolved to a case named nearby, and
+unmentioned sentences linked by their paragraph's single case.
+"""
+
+from typing import NamedTuple
+
+import numpy as np
+import pyarrow as pa
+
+from ..core.text import char_offsets, join_utf8, normalize_with_offsets, same_positions
+from .registry import Party, Registry
+
+CONFIDENCE = {"alias": 1.0, "surname": 0.6, "context": 0.3}
+_str = pa.string()
+CASES = pa.schema([
+    ("case_id", _str), ("title", _str), ("year", pa.int32()), ("place", _str),
+    ("parties", _str), ("notes", _str), ("n_documents", pa.int32()), ("n_mentions", pa.int32()),
+])
+MENTIONS = pa.schema([
+    ("doc_id", _str), ("segment_id", _str), ("paragraph_id", _str), ("case_id", _str),
+    ("party_id", _str), ("role", _str), ("evidence", _str), ("start", pa.int64()),
+    ("end", pa.int64()), ("confidence", pa.float64()), ("reason", _str),
+])
+LINK_COLUMNS = ["doc_id", "segment_id", "unit", "role", "parent_id", "text", "raw", "start",
+                "end"]
+
+
+class Found(NamedTuple):
+    """One link of a sentence (its row in the segments table) to a case: by an
+    alias or a surname at [start, end) of its normalised text, or by its
+    paragraph's context (no span)."""
+
+    row: int
+    start: int | None
+    end: int | None
+    case_id: str | None  # None for a surname not yet resolved
+    party: Party | None
+    reason: str  # alias, surname or context (see CONFIDENCE)
+    surname: str = ""
+
+
+def link_segments(segments, registry: Registry) -> pa.Table:
+    """Case mentions in the body sentences of a segments table (whole
+    documents), in reading order: one row per alias or surname mention, and
+    one per unmentioned sentence linked by its paragraph's single case."""
+    if not isinstance(segments, pa.Table):
+        segments = pa.Table.from_pandas(segments, preserve_index=False)
+    cols = {c: segments[c].to_pylist() for c in LINK_COLUMNS}
+    para_raw = {(d, s): (r, st) for d, s, u, r, st in zip(
+        cols["doc_id"], cols["segment_id"], cols["unit"], cols["raw"], cols["start"])
+        if u == "paragraph"}
+    out = {name: [] for name in MENTIONS.names}
+    docs = {}
+    for i, (doc, unit, role) in enumerate(zip(cols["doc_id"], cols["unit"], cols["role"])):
+        if unit == "sentence" and role == "body":
+            docs.setdefault(doc, []).append(i)
+    hits = _scan_sentences(registry, cols["text"], [i for rows in docs.values() for i in rows])
+    scanner = registry.scanner()
+    owners = scanner.owners
+    for doc, rows in docs.items():
+        found = []
+        for i in rows:
+            spans = []
+            # aliases: leftmost-longest, not overlapping one another
+            for s_, e_, x in sorted((h for h in hits.get(i, ()) if owners[h[2]].kind == "alias"),
+                                    key=lambda h: (h[0], -h[1])):
+                if not any(a < e_ and s_ < b for a, b in spans):
+                    found.append(Found(i, s_, e_, owners[x].case_id, owners[x].party, "alias"))
+                    spans.append((s_, e_))
+            for s_, e_, x in sorted(h for h in hits.get(i, ())
+                                    if owners[h[2]].kind == "surname"):
+                if not any(a <= s_ < b for a, b in spans):
+                    found.append(Found(i, s_, e_, None, None, "surname", owners[x].surname))
+        linked = {f.case_id for f in found if f.reason == "alias"}
+        resolved = []
+        for f in found:
+            if f.reason == "alias":
+                resolved.append(f)
+                continue
+            options = [(c, p) for c, p in scanner.surnames[f.surname] if c in linked]
+            choice = _nearest(options, f, found, cols) if len(options) > 1 else (
+                options[0] if options else None)
+            if choice:
+                resolved.append(f._replace(case_id=choice[0], party=choice[1]))
+        by_paragraph = {}
+        for f in resolved:
+            by_paragraph.setdefault(cols["parent_id"][f.row], set()).add(f.case_id)
+        mentioned = {f.row for f in resolved}
+        for i in rows:
+            cases = by_paragraph.get(cols["parent_id"][i], set())
+            if i not in mentioned and len(cases) == 1:
+                resolved.append(Found(i, None, None, next(iter(cases)), None, "context"))
+        resolved.sort(key=lambda f: (f.row, -1 if f.start is None else f.start, f.case_id))
+        for i, s, e, case, party, reason, _ in resolved:
+            raw, pstart = para_raw[(doc, cols["parent_id"][i])]
+            sraw = raw[cols["start"][i] - pstart:cols["end"][i] - pstart]
+            if s is None:
+                rs, re_ = 0, len(sraw)
+            elif same_positions(sraw, cols["text"][i]):
+                rs, re_ = s, e
+            else:
+                _, smap, emap = normalize_with_offsets(sraw)
+                rs, re_ = smap[s], emap[e - 1]
+            out["doc_id"].append(doc)
+            out["segment_id"].append(cols["segment_id"][i])
+            out["paragraph_id"].append(cols["parent_id"][i])
+            out["case_id"].append(case)
+            out["party_id"].append(party.party_id if party else None)
+            out["role"].append(party.role if party else None)
+            out["evidence"].append(sraw[rs:re_])
+            out["start"].append(cols["start"][i] + rs)
+            out["end"].append(cols["start"][i] + re_)
+            out["confidence"].append(CONFIDENCE[reason])
+            out["reason"].append(reason)
+    return pa.Table.from_pydict(out, schema=MENTIONS)
+
+
+def _scan_sentences(registry, texts, rows):
+    """{row: [(start, end, expression)]} of every alias and surname match in
+    the given sentences, character offsets: one Hyperscan scan over them all."""
+    db = registry.scanner().db
+    data, starts = join_utf8([texts[i] for i in rows])
+    found = []
+    db.scan(data, match_event_handler=lambda x, s, e, f, c: found.append((x, s, e)))
+    if not found:
+        return {}
+    hits = np.array(found, dtype=np.int64)
+    starts = np.asarray(starts, dtype=np.int64)
+    which = np.searchsorted(starts, hits[:, 1], side="right") - 1
+    chars = char_offsets(data)
+    base = chars[starts[which]]
+    out = {}
+    for x, s, e, w, b in zip(hits[:, 0].tolist(), chars[hits[:, 1]].tolist(),
+                             chars[hits[:, 2]].tolist(), which.tolist(), base.tolist()):
+        out.setdefault(rows[w], set()).add((s - b, e - b, x))
+    return {r: sorted(v) for r, v in out.items()}
+
+
+def _nearest(options, mention: Found, found: list, cols):
+    """Of several linked cases sharing a surname, the one named by an alias in
+    the same paragraph, else the one named last before the mention, else the
+    first named after it."""
+    para = cols["parent_id"][mention.row]
+    cases = {c for c, _ in options}
+    aliases = [f for f in found if f.reason == "alias" and f.case_id in cases]
+    same = [f for f in aliases if cols["parent_id"][f.row] == para]
+    before = [f for f in aliases if (f.row, f.start) < (mention.row, mention.start)]
+    pick = (same or before or aliases)
+    if not pick:
+        return None
+    chosen = (max if (same or before) else min)(pick, key=lambda f: (f.row, f.start)).case_id
+    return next(o for o in options if o[0] == chosen)
+
+
+def cases_table(registry: Registry, mentions: pa.Table) -> pa.Table:
+    """One row per registered case, with how many documents and mentions link to it."""
+    docs, counts = {}, {}
+    for case, doc in zip(mentions["case_id"].to_pylist(), mentions["doc_id"].to_pylist()):
+        docs.setdefault(case, set()).add(doc)
+        counts[case] = counts.get(case, 0) + 1
+    rows = [{"case_id": c.case_id, "title": c.title, "year": c.year, "place": c.place,
+             "parties": "; ".join(f"{p.name} ({p.role})" for p in c.parties),
+             "notes": c.notes, "n_documents": len(docs.get(c.case_id, ())),
+             "n_mentions": counts.get(c.case_id, 0)} for c in registry.cases]
+    return pa.Table.from_pylist(rows, schema=CASES)

@@ -1,0 +1,152 @@
+"""The coder: the codebook applied to paragraphs, with evidence for every code.
+
+``code_segments(segments, book)`` is a pure function of a segments table and
+a codebook. It scans all paragraphs of a batch in one Hyperscan pass (texts
+joined by NUL bytes, which no indicator can match across), keeps the matches
+that pass their guards and context, and maps each back to the raw text, so
+``raw[start:end]`` of the article is exactly the evidence.
+"""
+
+import numpy as np
+import pyarrow as pa
+
+from ..core.text import char_offsets, join_utf8, normalize_with_offsets, same_positions
+from .engine import matcher
+from .schema import SENTENCE_FAMILIES, Codebook
+
+_str = pa.string()
+CODES = pa.schema([
+    ("doc_id", _str), ("segment_id", _str), ("role", _str), ("code", _str),
+    ("indicator", _str), ("evidence", _str), ("start", pa.int64()), ("end", pa.int64()),
+    ("source", _str),
+])
+DOC_CODES = pa.schema([
+    ("doc_id", _str), ("code", _str), ("present", pa.bool_()), ("n_segments", pa.int32()),
+    ("score", pa.float64()),
+])
+# The codebook's codes as data, so tables and figures label codes without
+# reloading (and recompiling) the codebook.
+CODE_LABELS = pa.schema([
+    ("code", _str), ("family", _str), ("label", _str), ("parent", _str), ("definition", _str),
+])
+CODER_COLUMNS = ["doc_id", "segment_id", "unit", "role", "text", "raw", "start"]
+
+
+def code_segments(segments, book: Codebook, unit: str = "paragraph"):
+    """Code the paragraphs of a segments table (pyarrow Table or pandas
+    DataFrame with doc_id, segment_id, unit, role, text, raw, start).
+
+    Returns (codes, doc_codes) as pyarrow Tables:
+    - codes: one row per accepted match, body and comment paragraphs alike
+      (``role`` tells which), in reading order;
+    - doc_codes: one row per document with a body paragraph and per code id,
+      zeros included, from body paragraphs only (comments never change a
+      document's codes). ``present``: at least one body paragraph carries the
+      code; ``n_segments``: how many; ``score``: for a frame question 1 or 0,
+      for a generic frame the share of its questions answered yes (Semetko &
+      Valkenburg), otherwise the share of the document's body paragraphs.
+    """
+    if not isinstance(segments, pa.Table):
+        segments = pa.Table.from_pandas(segments, preserve_index=False)
+    cols = {c: segments[c].to_pylist() for c in CODER_COLUMNS}
+    rows = [i for i, u in enumerate(cols["unit"]) if u == unit]
+    texts = [cols["text"][i] for i in rows]
+    raws = [cols["raw"][i] for i in rows]
+    data, byte_starts = join_utf8(texts)
+    k, s, e = matcher(book).matches(data, byte_starts)
+    # paragraphs carry frames and themes, sentences outcome events
+    wanted = np.array([(book.code(ind.code).family in SENTENCE_FAMILIES) == (unit == "sentence")
+                       for ind in book.indicators], dtype=bool)
+    keep = wanted[k]
+    k, s, e = k[keep], s[keep], e[keep]
+
+    # byte offsets -> paragraph and character offsets within it (UTF-8 lead bytes)
+    starts = np.asarray(byte_starts, dtype=np.int64)
+    para = np.searchsorted(starts, s, side="right") - 1
+    chars = char_offsets(data)
+    base = chars[starts[para]].astype(np.int64)
+    cs, ce = chars[s] - base, chars[e] - base
+    position = {c.id: n for n, c in enumerate(book.codes)}
+    code_of = np.array([position[ind.code] for ind in book.indicators], dtype=np.int64)
+    code = code_of[k]
+
+    # normalised -> raw offsets: the same positions unless normalising changed lengths
+    rs, re_ = cs.copy(), ce.copy()
+    for p in np.unique(para).tolist():
+        if not same_positions(raws[p], texts[p]):
+            _, smap, emap = normalize_with_offsets(raws[p])
+            # matches come sorted by position, so one paragraph's are one slice
+            lo, hi = np.searchsorted(para, p, "left"), np.searchsorted(para, p, "right")
+            rs[lo:hi] = np.take(smap, cs[lo:hi])
+            re_[lo:hi] = np.take(emap, ce[lo:hi] - 1)
+
+    # one piece of evidence per stretch: drop matches inside another of the same code
+    order = np.lexsort((k, -re_, rs, code, para))
+    para, code, k, rs, re_ = para[order], code[order], k[order], rs[order], re_[order]
+    group = para * (len(book.codes) + 1) + code
+    reach = np.maximum.accumulate(group * (1 << 32) + re_) if len(group) else group
+    prev = np.concatenate(([-1], reach[:-1]))
+    outer = (group * (1 << 32) + re_) > prev
+    para, code, k, rs, re_ = para[outer], code[outer], k[outer], rs[outer], re_[outer]
+    order = np.lexsort((k, code, -re_, rs, para))  # reading order
+    para, code, k, rs, re_ = para[order], code[order], k[order], rs[order], re_[order]
+
+    row = np.asarray(rows, dtype=np.int64)[para]
+    seg_start = np.asarray(cols["start"], dtype=np.int64)[row] if len(row) else row
+    row_l, para_l, rs_l, re_l = row.tolist(), para.tolist(), rs.tolist(), re_.tolist()
+    codes = pa.Table.from_pydict({
+        "doc_id": [cols["doc_id"][i] for i in row_l],
+        "segment_id": [cols["segment_id"][i] for i in row_l],
+        "role": [cols["role"][i] for i in row_l],
+        "code": [book.codes[c].id for c in code.tolist()],
+        "indicator": [book.indicators[x].id for x in k.tolist()],
+        "evidence": [raws[p][a:b] for p, a, b in zip(para_l, rs_l, re_l)],
+        "start": (seg_start + rs).tolist(),
+        "end": (seg_start + re_).tolist(),
+        "source": ["dictionary"] * len(row_l),
+    }, schema=CODES)
+
+    per_doc, body_paras = {}, {}
+    for i in rows:
+        doc = cols["doc_id"][i]
+        per_doc.setdefault(doc, {})
+        if cols["role"][i] == "body":
+            body_paras[doc] = body_paras.get(doc, 0) + 1
+    body = np.array([cols["role"][i] == "body" for i in row_l], dtype=bool)
+    pairs = np.unique(np.stack([row[body], code[body]]), axis=1) if body.any() else [[], []]
+    for i, c in zip(*(np.asarray(x).tolist() for x in pairs)):
+        per_doc[cols["doc_id"][i]].setdefault(book.codes[c].id, set()).add(cols["segment_id"][i])
+    return codes, _doc_codes(per_doc, body_paras, book)
+
+
+def _doc_codes(per_doc, body_paras, book):
+    out = {name: [] for name in DOC_CODES.names}
+    for doc, found in per_doc.items():
+        if doc not in body_paras:
+            continue  # comments only: no document codes
+        n_paras = body_paras[doc]
+        for c in book.codes:
+            if c.family in SENTENCE_FAMILIES:
+                continue
+            if c.questions:
+                segs = set().union(*(found.get(q, set()) for q in c.questions))
+                score = sum(bool(found.get(q)) for q in c.questions) / len(c.questions)
+            else:
+                segs = found.get(c.id, set())
+                score = (1.0 if segs else 0.0) if c.parent else len(segs) / n_paras
+            out["doc_id"].append(doc)
+            out["code"].append(c.id)
+            out["present"].append(bool(segs))
+            out["n_segments"].append(len(segs))
+            out["score"].append(score)
+    return pa.Table.from_pydict(out, schema=DOC_CODES)
+
+
+def code_labels(book: Codebook) -> pa.Table:
+    """One row per code in codebook order: id, family, label, parent (a frame
+    question's frame) and definition (a question's text)."""
+    return pa.table({
+        "code": [c.id for c in book.codes], "family": [c.family for c in book.codes],
+        "label": [c.label for c in book.codes], "parent": [c.parent for c in book.codes],
+        "definition": [c.definition or c.text for c in book.codes],
+    }, schema=CODE_LABELS)

@@ -1,0 +1,70 @@
+"""The codebook's own checks that need the coder: every expression compiles
+for scanning, and every example is coded as the codebook says it must be.
+
+``find_codes`` runs the real coder on one text, so an example is checked by
+the same code that codes the corpus.
+"""
+
+import hyperscan
+import pyarrow as pa
+
+from ..core.text import normalize
+from .coder import code_segments
+from .engine import _compile, matcher
+from .schema import Codebook
+
+
+def find_codes(book: Codebook, text: str):
+    """(code id, indicator id, start, end) of every piece of evidence the coder
+    finds in one normalised text, in reading order: the coder itself run on a
+    one-paragraph table, for examples and small texts."""
+    found = []
+    for unit in ("paragraph", "sentence"):  # frames and themes, then outcome events
+        one = pa.table({"doc_id": ["text"], "segment_id": ["s1"], "unit": [unit],
+                        "role": ["body"], "text": [text], "raw": [text], "start": [0]})
+        codes, _ = code_segments(one, book, unit)
+        found += zip(codes["code"].to_pylist(), codes["indicator"].to_pylist(),
+                     codes["start"].to_pylist(), codes["end"].to_pylist())
+    return sorted(found, key=lambda f: (f[2], -f[3], f[0], f[1]))
+
+
+def compile_problems(path, book):
+    try:
+        matcher(book)
+        return []
+    except hyperscan.error:
+        pass
+    problems = []  # find the expressions Hyperscan refuses, one by one
+    for ind in book.indicators:
+        for expr in ind.expressions:
+            try:
+                _compile([expr.encode()])
+            except hyperscan.error as e:
+                problems.append(f"{path}, code '{ind.code}', indicator '{ind.id}': pattern "
+                                f"{expr!r} cannot be compiled for scanning ({e}); avoid "
+                                "look-around, back-references and long bounded gaps such as "
+                                ".{0,80} (to require a word nearby, use context).")
+    return problems or [f"{path}: the indicators do not compile together; check the patterns."]
+
+
+def example_problems(path, book):
+    problems = []
+    for code in book.codes:
+        ex = code.examples or {}
+        for sentence in ex.get("match") or []:
+            found = find_codes(book, normalize(str(sentence)))
+            if not any(c == code.id for c, *_ in found):
+                problems.append(f"{path}, code '{code.id}': example {sentence!r} should match "
+                                "but no indicator finds it; add an indicator or fix the example.")
+        for sentence in ex.get("no_match") or []:
+            text = normalize(str(sentence))
+            hits = [(i, text[s:e]) for c, i, s, e in find_codes(book, text) if c == code.id]
+            if hits:
+                i, ev = hits[0]
+                problems.append(f"{path}, code '{code.id}': example {sentence!r} should not "
+                                f"match but indicator '{i}' finds {ev!r}; narrow the indicator "
+                                "or add a guard.")
+        if not code.questions and not ex.get("match"):
+            problems.append(f"{path}, code '{code.id}': no examples that must match; add at "
+                            "least one under examples.match.")
+    return problems

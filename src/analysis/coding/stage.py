@@ -1,0 +1,89 @@
+"""The coding stage: ``segments.parquet`` in, codes with evidence out.
+
+``code_corpus(processed_dir)`` streams the segments through the coder in
+batches of whole documents and writes ``codes.parquet``, ``doc_codes.parquet``,
+``code_labels.parquet`` and ``coding.json``, skipping the work when segments,
+codebook, code and packages are unchanged.
+"""
+
+import json
+import shutil
+import tempfile
+from itertools import chain, islice
+from pathlib import Path
+
+import pyarrow.parquet as pq
+
+from ..core import paths
+from ..core.fileio import sha256_file
+from ..core.parallel import default_jobs, imap_ordered
+from ..core.parquet import document_batches
+from ..core.stages import StageResult, code_fingerprint, package_versions, publish, stage_current
+from .codebook import load_codebook
+from .coder import CODER_COLUMNS, CODES, DOC_CODES, code_labels, code_segments
+from .schema import Codebook
+
+STAMP = "coding.json"
+
+
+def code_corpus(processed_dir=None, book: Codebook | None = None, force=False,
+                batch_rows=65_536, jobs=None) -> StageResult:
+    """Code ``segments.parquet`` in ``processed_dir`` into codes and doc_codes.
+
+    Streams the segments in batches (a document's rows are never split
+    between batches), coded in ``jobs`` worker processes when there is more
+    than one batch and written in order; writes atomically, and writes nothing
+    when the stamp says segments, codebook, code and packages are unchanged.
+    """
+    out_dir = Path(processed_dir or paths.PROCESSED)
+    book = book or load_codebook()
+    segments_path = out_dir / "segments.parquet"
+    key = {
+        "segments_sha256": sha256_file(segments_path),
+        "codebook_version": book.version,
+        "codebook_sha256": book.fingerprint,
+        "code_sha256": code_fingerprint("coding.stage"),
+        "packages": package_versions(("pyarrow", "hyperscan")),
+    }
+    if not force and stage_current(out_dir, STAMP, key):
+        return StageResult(out_dir, True)
+
+    tmp = Path(tempfile.mkdtemp(prefix=".coding-", dir=out_dir))
+    try:
+        writers = {"codes": pq.ParquetWriter(tmp / "codes.parquet", CODES, compression="zstd"),
+                   "doc_codes": pq.ParquetWriter(tmp / "doc_codes.parquet", DOC_CODES,
+                                                 compression="zstd")}
+        rows = {"codes": 0, "doc_codes": 0}
+        try:
+            batches = document_batches(segments_path, batch_rows, CODER_COLUMNS)
+            first = list(islice(batches, 2))
+            workers = (jobs or default_jobs()) if len(first) > 1 else 1
+            for codes, doc_codes in imap_ordered(code_segments, chain(first, batches),
+                                                 workers, book):
+                for name, t in (("codes", codes), ("doc_codes", doc_codes)):
+                    if t.num_rows:
+                        writers[name].write_table(t)
+                        rows[name] += t.num_rows
+        finally:
+            for w in writers.values():
+                w.close()
+        labels = code_labels(book)
+        pq.write_table(labels, tmp / "code_labels.parquet", compression="zstd")
+        rows["code_labels"] = labels.num_rows
+        written, unchanged = publish(tmp, out_dir, {f"{n}.parquet": rows[n] for n in rows},
+                                     key, STAMP)
+        return StageResult(out_dir, False, written, unchanged, counts=rows)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+def accepted_codebooks(processed) -> tuple:
+    """The codebook fingerprints this code already checked and coded with in
+    ``processed`` (from its stamp), so loading them again can skip the
+    examples check; empty when the coder's code changed since."""
+    try:
+        key = json.loads((Path(processed) / STAMP).read_text(encoding="utf-8"))["key"]
+    except (OSError, ValueError, KeyError):
+        return ()
+    return (key.get("codebook_sha256"),) if key.get("code_sha256") == code_fingerprint(
+        "coding.stage") else ()

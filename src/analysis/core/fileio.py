@@ -1,0 +1,119 @@
+"""Checksums, atomic and deterministic writes, and reading instruments.
+
+A write goes to a temporary file in the destination folder and is renamed into
+place only when complete, so an interrupted run never leaves a half-written
+file; a file whose new bytes equal the old ones is not touched at all.
+"""
+
+import hashlib
+import json
+import os
+import tempfile
+from pathlib import Path
+
+import yaml
+
+from .errors import InputError
+
+_CHUNK = 1 << 20
+_UMASK = os.umask(0o022)
+os.umask(_UMASK)
+
+
+def shown(path) -> str:
+    """A path as the user would type it: relative to the working directory
+    when inside it, else as given."""
+    try:
+        return str(Path(path).resolve().relative_to(Path.cwd()))
+    except ValueError:
+        return str(path)
+
+
+def sha256_bytes(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def sha256_file(path) -> str:
+    """Hex SHA-256 of a file's bytes, read in 1 MiB blocks."""
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        while block := f.read(_CHUNK):
+            h.update(block)
+    return h.hexdigest()
+
+
+def temp_path_beside(path) -> Path:
+    """A fresh, unused temporary path in the same folder as ``path``."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    # mkstemp makes the file private (0600); outputs get the usual permissions
+    os.fchmod(fd, 0o666 & ~_UMASK)
+    os.close(fd)
+    return Path(tmp)
+
+
+def replace_if_changed(tmp, dest) -> bool:
+    """Move ``tmp`` onto ``dest`` unless their bytes are equal.
+
+    Returns True when ``dest`` was (re)written. ``tmp`` is gone afterwards.
+    """
+    tmp, dest = Path(tmp), Path(dest)
+    if dest.exists() and _same_bytes(tmp, dest):
+        tmp.unlink()
+        return False
+    os.replace(tmp, dest)
+    return True
+
+
+def write_bytes_atomic(dest, data: bytes) -> bool:
+    """Write ``data`` to ``dest`` atomically; returns True when it changed."""
+    tmp = temp_path_beside(dest)
+    try:
+        tmp.write_bytes(data)
+        return replace_if_changed(tmp, dest)
+    finally:
+        if tmp.exists():
+            tmp.unlink()
+
+
+def _same_bytes(a: Path, b: Path) -> bool:
+    if a.stat().st_size != b.stat().st_size:
+        return False
+    with open(a, "rb") as fa, open(b, "rb") as fb:
+        while True:
+            x, y = fa.read(_CHUNK), fb.read(_CHUNK)
+            if x != y:
+                return False
+            if not x:
+                return True
+
+
+def read_mapping(path, raw: bytes) -> dict:
+    """A research instrument's YAML (cleaning rules, codebook, case registry)
+    as a mapping; InputError naming the file and the fix otherwise."""
+    try:
+        doc = yaml.safe_load(raw.decode("utf-8"))
+    except (yaml.YAMLError, UnicodeDecodeError) as e:
+        raise InputError(f"{path}: not valid YAML ({e}); fix the syntax at the position "
+                         "shown.") from None
+    if not isinstance(doc, dict):
+        raise InputError(f"{path}: must be a YAML mapping (see the layout at its top).")
+    return doc
+
+
+def csv_checksums(folder) -> dict:
+    """{file name: sha256} of the CSV files directly in ``folder`` (empty when
+    it does not exist), sorted by name."""
+    folder = Path(folder)
+    return {p.name: sha256_file(p) for p in sorted(folder.glob("*.csv"))} if folder.is_dir() \
+        else {}
+
+
+def read_json(path) -> dict:
+    """A JSON file as a dict; {} when it is missing or unreadable (a stamp or
+    record that must be rebuilt)."""
+    try:
+        return json.loads(Path(path).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}

@@ -1,0 +1,109 @@
+"""Text shared by every stage: normalisation that keeps offsets into the raw
+text, and one UTF-8 buffer of many texts for a single scan.
+
+Offsets always point into an article's decoded raw text; normalisation only
+changes what is matched and shown. ``normalize`` is the fast path,
+``normalize_with_offsets`` maps each normalised character back to its raw
+span, and ``same_positions`` says when no mapping is needed.
+"""
+
+import re
+import unicodedata
+
+import numpy as np
+
+_QUOTES = {c: "'" for c in "‘’‚‛′"} | {c: '"' for c in "“”„‟″«»"}
+_DROP = "\u200b\u200c\u200d\u2060\ufeff\u00ad"  # zero-width characters, soft hyphen
+_REPLACE = tuple(_QUOTES.items()) + tuple((c, "") for c in _DROP)
+_DROPPED = re.compile(f"[{_DROP}]")
+_TRANSLATE = {ord(k): v or None for k, v in _REPLACE}
+
+
+def normalize(raw: str) -> str:
+    """Normalised text: Unicode NFC, straight quotes, no zero-width characters
+    or soft hyphens, white space (incl. non-breaking) collapsed to one space,
+    no leading or trailing space. Cheap checks skip the steps a text needs not."""
+    if not unicodedata.is_normalized("NFC", raw):
+        raw = _nfc_by_cluster(raw)
+    if not raw.isascii():
+        # str.replace guarded by `in` runs at C speed; str.translate with a
+        # mapping does not, for non-ASCII text.
+        for old, new in _REPLACE:
+            if old in raw:
+                raw = raw.replace(old, new)
+    return " ".join(raw.split())
+
+
+def same_positions(raw: str, text: str) -> bool:
+    """Whether ``text = normalize(raw)`` kept every character's position: the
+    same length, ``raw`` already NFC, and nothing deleted (quote and white-space
+    replacements are one for one). Then offsets need no normalize_with_offsets."""
+    return (len(raw) == len(text) and unicodedata.is_normalized("NFC", raw)
+            and not _DROPPED.search(raw))
+
+
+def normalize_with_offsets(raw: str) -> tuple[str, list[int], list[int]]:
+    """``normalize(raw)`` plus, for each output character, the raw span
+    [starts[i], ends[i]) it came from. Slower; meant for the few places that
+    need to map a match in normalised text back to the raw text."""
+    chars, starts, ends = [], [], []
+    for cs, ce, cluster in _clusters(raw):
+        out = unicodedata.normalize("NFC", cluster)
+        for ch in out:
+            t = _TRANSLATE.get(ord(ch), ch)
+            if t is None:
+                continue
+            chars.append(t)
+            starts.append(cs)
+            ends.append(ce)
+    # collapse white space exactly as " ".join(s.split()) does
+    text, s2, e2 = [], [], []
+    pending = False
+    for ch, s, e in zip(chars, starts, ends):
+        if ch.isspace():
+            pending = bool(text)
+            continue
+        if pending:
+            text.append(" ")
+            s2.append(s)
+            e2.append(s)
+            pending = False
+        text.append(ch)
+        s2.append(s)
+        e2.append(e)
+    return "".join(text), s2, e2
+
+
+def _clusters(raw: str):
+    """(start, end, text) of each starter with its following combining marks."""
+    i, n = 0, len(raw)
+    while i < n:
+        j = i + 1
+        while j < n and unicodedata.combining(raw[j]):
+            j += 1
+        yield i, j, raw[i:j]
+        i = j
+
+
+def _nfc_by_cluster(raw: str) -> str:
+    # NFC applied per cluster, so that normalize_with_offsets agrees exactly.
+    return "".join(unicodedata.normalize("NFC", c) for _, _, c in _clusters(raw))
+
+
+def join_utf8(texts):
+    """One UTF-8 buffer of all texts separated by NUL, and each text's byte start."""
+    starts, pos, parts = [], 0, []
+    for t in texts:
+        b = t.encode("utf-8")
+        starts.append(pos)
+        parts.append(b)
+        pos += len(b) + 1
+    return b"\0".join(parts), starts
+
+
+def char_offsets(data: bytes) -> np.ndarray:
+    """For a UTF-8 buffer, the character offset of every byte offset (one more
+    entry than bytes): counting the lead bytes, so a match's byte span maps to
+    characters with two look-ups."""
+    buf = np.frombuffer(data, dtype=np.uint8)
+    return np.concatenate(([0], np.cumsum((buf & 0xC0) != 0x80, dtype=np.int32)))

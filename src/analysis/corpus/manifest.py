@@ -1,0 +1,285 @@
+"""The corpus manifest: one row per article file, checked on load, and
+adding articles to a corpus (``add_article``, ``record_checksums``).
+
+A corpus is a folder holding article files and ``manifest.csv``. Only
+``doc_id`` and ``file`` are required; the other columns are optional metadata:
+
+=========== ==============================================================
+doc_id      unique id: letters, digits, ``_ . -``; starts with a letter or digit
+file        path of the article file, relative to the corpus folder
+sha256      SHA-256 of the file's bytes as collected (checked on every run)
+outlet      publication or site name
+kind        e.g. news report, opinion, blog post
+url         address the article was collected from
+published   ISO date, or partial date: ``2021``, ``2021-09``, ``2021-09-14``
+date_basis  how ``published`` is known: stated, address or inferred
+language    language tag, e.g. ``en``, ``zh``
+encoding    the file's text encoding when it is not UTF-8 and detection fails
+notes       free text
+=========== ==============================================================
+"""
+
+import csv
+import io
+import os
+import re
+import shutil
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+
+from ..core.errors import InputError
+from ..core.fileio import sha256_file, write_bytes_atomic
+
+COLUMNS = (
+    "doc_id", "file", "sha256", "outlet", "kind", "url", "published",
+    "date_basis", "language", "encoding", "notes",
+)
+REQUIRED = ("doc_id", "file")
+METADATA = ("outlet", "kind", "url", "published", "date_basis", "language", "notes")
+DATE_BASES = ("stated", "address", "inferred")
+
+DOC_ID_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]*")
+_SHA_RE = re.compile(r"[0-9a-f]{64}")
+_DATE_RE = re.compile(r"(\d{4})(?:-(\d{2})(?:-(\d{2}))?)?")
+
+
+@dataclass
+class Entry:
+    """One manifest row. ``line`` is its line number in manifest.csv."""
+
+    doc_id: str
+    file: str
+    line: int
+    sha256: str = ""
+    encoding: str = ""
+    meta: dict = field(default_factory=dict)
+
+
+def check_published(value: str) -> str | None:
+    """Return a problem description for a bad ``published`` value, or None."""
+    if not value:
+        return None
+    m = _DATE_RE.fullmatch(value)
+    if not m:
+        return (f"'{value}' is not a date; write YYYY, YYYY-MM or YYYY-MM-DD "
+                "(e.g. 2021-09-14, or 2023-12 when only the month is known)")
+    y, mo, d = (int(g) if g else None for g in m.groups())
+    try:
+        date(y, mo or 1, d or 1)
+    except ValueError:
+        return f"'{value}' is not a real calendar date; correct the month or day"
+    return None
+
+
+def check_metadata(meta: dict) -> list[tuple[str, str]]:
+    """Problems in optional metadata, as (field, message) pairs."""
+    problems = []
+    msg = check_published(meta.get("published", ""))
+    if msg:
+        problems.append(("published", msg))
+    basis = meta.get("date_basis", "")
+    if basis and basis not in DATE_BASES:
+        problems.append(("date_basis", f"'{basis}' is not one of {', '.join(DATE_BASES)}"))
+    return problems
+
+
+def list_files(corpus_dir) -> set:
+    """Every file under ``corpus_dir``, as relative '/'-separated paths (one
+    directory walk, far cheaper than a stat per manifest row)."""
+    root = os.fspath(corpus_dir)
+    out = set()
+    for folder, _, files in os.walk(root):
+        rel = os.path.relpath(folder, root).replace(os.sep, "/")
+        prefix = "" if rel == "." else rel + "/"
+        out.update(prefix + f for f in files)
+    return out
+
+
+def read_manifest(corpus_dir, present: set | None = None) -> list[Entry]:
+    """Read and check ``corpus_dir/manifest.csv``.
+
+    Raises InputError listing every problem: a missing or unreadable manifest,
+    missing or unknown columns, rows with the wrong number of fields, bad ids,
+    paths, checksums or dates, duplicate ids or files, and rows whose file is
+    missing. Checksums are compared later, when each file is read.
+    ``present`` is the folder's listing (list_files), when the caller has it.
+    """
+    corpus_dir = Path(corpus_dir)
+    path = corpus_dir / "manifest.csv"
+    if not path.is_file():
+        raise InputError(
+            f"{path}: no manifest. A corpus folder needs manifest.csv with at least "
+            "the columns doc_id,file (one row per article); `analysis add FILE "
+            f"--corpus {corpus_dir}` creates it.")
+    try:
+        text = path.read_bytes().decode("utf-8-sig")
+    except UnicodeDecodeError as e:
+        raise InputError(f"{path}: not UTF-8 text ({e}); save the manifest as UTF-8 CSV.") from None
+
+    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
+    try:
+        rows = []
+        start = 1
+        for row in reader:
+            rows.append((start, row))
+            start = reader.line_num + 1
+    except csv.Error as e:
+        raise InputError(f"{path}, line {reader.line_num}: malformed CSV ({e}); "
+                         "check the quoting on that line.") from None
+    if not rows:
+        raise InputError(f"{path}: empty; the first line must be the header, "
+                         "e.g. doc_id,file,sha256")
+
+    _, header = rows[0]
+    header = [h.strip() for h in header]
+    problems = []
+    unknown = [h for h in header if h not in COLUMNS]
+    if unknown:
+        problems.append(
+            f"{path}, line 1: unknown column(s) {', '.join(map(repr, unknown))}; "
+            f"allowed columns are {', '.join(COLUMNS)} (put other information in notes).")
+    missing = [c for c in REQUIRED if c not in header]
+    if missing:
+        problems.append(f"{path}, line 1: missing required column(s) {', '.join(missing)}; "
+                        "the header must name at least doc_id and file.")
+    dupes = sorted({h for h in header if header.count(h) > 1})
+    if dupes:
+        problems.append(f"{path}, line 1: column(s) {', '.join(dupes)} appear more than once; "
+                        "keep one of each.")
+    if problems:
+        raise InputError(problems)
+
+    entries, seen_ids, seen_files = [], {}, {}
+    for line, row in rows[1:]:
+        if not any(cell.strip() for cell in row):
+            continue  # blank line
+        where = f"{path}, line {line}"
+        if len(row) != len(header):
+            problems.append(f"{where}: {len(row)} fields where the header has {len(header)}; "
+                            "quote values that contain commas.")
+            continue
+        rec = {h: v.strip() for h, v in zip(header, row)}
+        doc_id, file = rec["doc_id"], rec["file"]
+        if not DOC_ID_RE.fullmatch(doc_id):
+            problems.append(f"{where}, field 'doc_id': {doc_id!r} is not a valid id; use letters, "
+                            "digits, '_', '.' or '-', starting with a letter or digit.")
+        elif doc_id in seen_ids:
+            problems.append(f"{where}, field 'doc_id': duplicate doc_id {doc_id!r} (first on line "
+                            f"{seen_ids[doc_id]}); every article needs its own id.")
+        else:
+            seen_ids[doc_id] = line
+        if not file or file.startswith("/") or "\\" in file or ".." in file.split("/"):
+            problems.append(f"{where}, field 'file': {file!r} must be a path inside the corpus "
+                            "folder, relative and written with '/'.")
+        elif file in seen_files:
+            problems.append(f"{where}, field 'file': {file!r} is already listed on line "
+                            f"{seen_files[file]}; list each file once.")
+        elif not (file in present if present is not None else (corpus_dir / file).is_file()):
+            problems.append(f"{where}, field 'file': {corpus_dir / file} does not exist; restore "
+                            "the file, or remove this row if the article was withdrawn.")
+        else:
+            seen_files[file] = line
+        sha = rec.get("sha256", "")
+        if sha and not _SHA_RE.fullmatch(sha):
+            problems.append(f"{where}, field 'sha256': {sha!r} is not a SHA-256 (64 lower-case "
+                            "hex digits); leave it empty or correct it.")
+        meta = {k: rec.get(k, "") for k in METADATA}
+        problems += [f"{where}, field '{f}': {m}." for f, m in check_metadata(meta)]
+        entries.append(Entry(doc_id=doc_id, file=file, line=line, sha256=sha,
+                             encoding=rec.get("encoding", ""), meta=meta))
+    if problems:
+        raise InputError(problems)
+    return entries
+
+
+# -- adding to a corpus ------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Added:
+    """An article added to a corpus: its id, where it now is, its checksum."""
+
+    doc_id: str
+    path: Path
+    sha256: str
+
+
+def add_article(src: Path, corpus: Path, doc_id: str | None, meta: dict) -> Added:
+    """Copy ``src`` into the corpus folder (unless it is already there) and
+    append its manifest row with its SHA-256 and metadata. Raises InputError
+    listing every problem (bad metadata or id, an article already in the
+    corpus, a name taken) before anything is written."""
+    src, corpus = Path(src), Path(corpus)
+    if not src.is_file():
+        raise InputError(f"{src}: no such file; give the path of the article to add.")
+    manifest = corpus / "manifest.csv"
+    entries = read_manifest(corpus) if manifest.exists() else []
+    sha = sha256_file(src)
+    problems = [f"--{f.replace('_', '-')}: {m}." for f, m in check_metadata(meta)]
+    for e in entries:
+        if (e.sha256 or sha256_file(corpus / e.file)) == sha:
+            problems.append(f"{src}: the corpus already holds this article as {e.doc_id!r} "
+                            f"({e.file}, manifest line {e.line}); nothing added.")
+    doc_id = doc_id or f"{len(entries):03d}_{sha[:16]}"
+    if not DOC_ID_RE.fullmatch(doc_id):
+        problems.append(f"--doc-id: {doc_id!r} is not a valid id; use letters, digits, '_', "
+                        "'.' or '-', starting with a letter or digit.")
+    if any(e.doc_id == doc_id for e in entries):
+        problems.append(f"--doc-id: {doc_id!r} is already in {manifest}; choose another id.")
+    inside = src.resolve().parent == corpus.resolve()
+    name = src.name if inside else f"{doc_id}{src.suffix.lower()}"
+    dest = corpus / name
+    if not inside and dest.exists():
+        problems.append(f"{dest} already exists; choose another --doc-id.")
+    if problems:
+        raise InputError(problems)
+    corpus.mkdir(parents=True, exist_ok=True)
+    if not inside:
+        tmp = dest.with_name(f".{dest.name}.tmp")
+        shutil.copyfile(src, tmp)
+        tmp.replace(dest)
+    _append_row(manifest, {"doc_id": doc_id, "file": name, "sha256": sha, **meta})
+    return Added(doc_id, dest, sha)
+
+
+def record_checksums(corpus: Path) -> int:
+    """Fill the sha256 of every manifest row that lacks one; returns how many
+    were filled (existing values are left as they are)."""
+    corpus = Path(corpus)
+    entries = read_manifest(corpus)
+    manifest = corpus / "manifest.csv"
+    header, rows = _read_rows(manifest)
+    if "sha256" not in header:
+        header.append("sha256")
+    filled = 0
+    for e, r in zip(entries, rows):
+        if not r.get("sha256"):
+            r["sha256"] = sha256_file(corpus / e.file)
+            filled += 1
+    if filled:
+        _write_rows(manifest, header, rows)
+    return filled
+
+
+def _read_rows(manifest: Path):
+    text = manifest.read_bytes().decode("utf-8-sig") if manifest.exists() else ""
+    rows = list(csv.reader(io.StringIO(text, newline="")))
+    header = [h.strip() for h in rows[0]] if rows else ["doc_id", "file", "sha256"]
+    body = [r for r in rows[1:] if any(c.strip() for c in r)]
+    return header, [dict(zip(header, r)) for r in body]
+
+
+def _write_rows(manifest: Path, header, rows):
+    out = io.StringIO()
+    w = csv.writer(out, lineterminator="\n")
+    w.writerow(header)
+    for r in rows:
+        w.writerow([r.get(h, "") for h in header])
+    write_bytes_atomic(manifest, out.getvalue().encode("utf-8"))
+
+
+def _append_row(manifest: Path, row: dict):
+    """Append a row, widening the header with any column the row fills."""
+    header, rows = _read_rows(manifest)
+    header += [c for c in COLUMNS if row.get(c) and c not in header]
+    _write_rows(manifest, header, rows + [row])

@@ -1,0 +1,344 @@
+"""Reading the corpus: bytes exactly as collected, decoded, one Article each.
+
+A manifest row names a file of one of these formats, chosen by its extension:
+
+- ``.txt``: one article, a plain-text dump of a page (the seed corpus);
+- ``.html`` / ``.htm``: one web page; its visible text, one block per line, is
+  the article's raw text, and trafilatura decides which lines are the article;
+- ``.jsonl``: a collection, one JSON object per line with a ``text`` field;
+- ``.csv``: a collection, one row per article with a ``text`` column.
+
+Collection records may carry ``doc_id`` (or ``id``) and the manifest's metadata
+fields (``outlet``, ``published``...), which override the manifest row's. A
+record's document id is ``<manifest doc_id>.<record id>``, or
+``<manifest doc_id>.<line number>`` when the record has no id.
+
+What cannot be used is returned as Quarantined items with the reason and the
+fix; a checksum that no longer matches is a refusal (raw data was edited).
+"""
+
+import codecs
+import csv
+import io
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from ..core.fileio import sha256_bytes
+from ..core.text import normalize
+from .manifest import DOC_ID_RE, METADATA, Entry, check_metadata
+
+FORMATS = {".txt": "txt", ".html": "html", ".htm": "html", ".jsonl": "jsonl", ".csv": "csv"}
+
+# Quarantine reasons (the `reason` column of the quarantine table)
+EMPTY = "empty"
+UNDECODABLE = "undecodable"
+DUPLICATE = "duplicate"
+DUPLICATE_ID = "duplicate_id"
+BAD_RECORD = "bad_record"
+UNSUPPORTED = "unsupported_format"
+UNLISTED = "unlisted"
+NO_BODY = "no_body"
+
+
+@dataclass
+class Article:
+    """One article's decoded raw text and what is known about it.
+
+    ``text`` is what character offsets point into: the decoded file for .txt,
+    the record's text field for collections, the page's visible text for HTML.
+    ``keep``, ``comments`` and ``title`` (HTML only) hold the normalised lines
+    the extractor kept as body and as reader comments, and the title it found.
+    """
+
+    doc_id: str
+    file: str
+    format: str
+    encoding: str
+    sha256: str
+    text: str
+    record: int | None = None
+    meta: dict = field(default_factory=dict)
+    keep: frozenset | None = None
+    comments: frozenset | None = None
+    title: str | None = None
+
+
+@dataclass
+class Quarantined:
+    """Something set aside, with why and what would fix it."""
+
+    doc_id: str | None
+    file: str
+    reason: str
+    detail: str
+    record: int | None = None
+
+
+class DecodeProblem(Exception):
+    pass
+
+
+_BOMS = ((codecs.BOM_UTF8, "utf-8-sig"), (codecs.BOM_UTF32_LE, "utf-32"),
+         (codecs.BOM_UTF32_BE, "utf-32"), (codecs.BOM_UTF16_LE, "utf-16"),
+         (codecs.BOM_UTF16_BE, "utf-16"))
+# Detectors name the legacy Chinese encodings by their subsets; GB18030 decodes
+# all of them and more, so it is the safe choice.
+_WIDEN = {"gb2312": "gb18030", "gbk": "gb18030", "cp936": "gb18030", "hz": "gb18030"}
+
+
+def decode(data: bytes, declared: str = "") -> tuple[str, str]:
+    """Decode bytes exactly; return (text, encoding name).
+
+    Order: a byte-order mark; the manifest's declared encoding; strict UTF-8;
+    then charset detection (charset-normalizer). Raises DecodeProblem when no
+    encoding gives text, or the result looks like binary data.
+    """
+    for bom, name in _BOMS:
+        if data.startswith(bom):
+            try:
+                return data.decode(name), name
+            except UnicodeDecodeError as e:
+                raise DecodeProblem(f"starts with a {name} byte-order mark but does not "
+                                    f"decode ({e})") from None
+    if declared:
+        try:
+            text = data.decode(declared)
+        except (LookupError, UnicodeDecodeError) as e:
+            raise DecodeProblem(f"does not decode as the declared encoding {declared!r} ({e}); "
+                                "correct or clear the manifest's encoding field") from None
+        return _check_text(text), declared
+    try:
+        return _check_text(data.decode("utf-8")), "utf-8"
+    except UnicodeDecodeError:
+        pass
+    from charset_normalizer import from_bytes
+
+    best = from_bytes(data).best()
+    if best is None or best.encoding is None:
+        raise DecodeProblem("is not text in any encoding the detector knows; if it is text, "
+                            "name its encoding in the manifest's encoding column")
+    name = _WIDEN.get(best.encoding.lower(), best.encoding.lower())
+    try:
+        return _check_text(data.decode(name)), name
+    except UnicodeDecodeError as e:
+        raise DecodeProblem(f"was detected as {name} but does not decode ({e}); name its "
+                            "encoding in the manifest's encoding column") from None
+
+
+def _check_text(text: str) -> str:
+    if "\x00" in text:
+        raise DecodeProblem("contains NUL bytes: it is binary data, not text")
+    return text
+
+
+def read_entry(entry: Entry, corpus_dir: Path):
+    """Read one manifest row: (articles, quarantined, refusals, sha256 of the file).
+
+    Refusals are problems that must stop the run (a checksum mismatch).
+    """
+    path = Path(corpus_dir) / entry.file
+    data = path.read_bytes()
+    sha = sha256_bytes(data)
+    if entry.sha256 and entry.sha256 != sha:
+        return [], [], [
+            f"{path}: checksum mismatch: manifest.csv line {entry.line} records sha256 "
+            f"{entry.sha256} but the file's is {sha}. Raw data must stay as collected: restore "
+            "the original file; if this is a new version on purpose, add it as a new article "
+            "(`analysis add`) and remove the old row."], sha
+    fmt = FORMATS.get(path.suffix.lower())
+
+    def quarantine(reason, detail, record=None, doc_id=entry.doc_id):
+        return Quarantined(doc_id, entry.file, reason, detail, record)
+
+    if fmt is None:
+        return [], [quarantine(UNSUPPORTED, (
+            f"{path}: unsupported file type {path.suffix!r}; supported are "
+            f"{', '.join(sorted(FORMATS))}. Convert it, or remove its manifest row."))], [], sha
+    if not data.strip():
+        return [], [quarantine(EMPTY, f"{path}: the file is empty; restore its content "
+                                      "or remove its manifest row.")], [], sha
+    try:
+        text, encoding = decode(data, entry.encoding)
+    except DecodeProblem as e:
+        return [], [quarantine(UNDECODABLE, f"{path}: {e}.")], [], sha
+
+    base = dict(doc_id=entry.doc_id, file=entry.file, format=fmt, encoding=encoding,
+                sha256=sha, meta=dict(entry.meta))
+    if fmt == "txt":
+        return [Article(text=text, **base)], [], [], sha
+    if fmt == "html":
+        return [_html_article(text, base)], [], [], sha
+    records = _jsonl_records if fmt == "jsonl" else _csv_records
+    articles, quarantined = [], []
+    seen = {}
+    for line, rec, problem in records(text):
+        where = f"{path}, line {line}"
+        if problem:
+            quarantined.append(quarantine(BAD_RECORD, f"{where}: {problem}", line, None))
+            continue
+        rid = rec.get("doc_id") or rec.get("id")
+        rid = str(rid) if rid not in (None, "") else f"{line:06d}"
+        doc_id = f"{entry.doc_id}.{rid}"
+        if not DOC_ID_RE.fullmatch(rid):
+            quarantined.append(quarantine(BAD_RECORD, (
+                f"{where}, field 'doc_id': {rid!r} is not a valid id; use letters, digits, "
+                "'_', '.' or '-'."), line, None))
+            continue
+        if doc_id in seen:
+            quarantined.append(quarantine(DUPLICATE_ID, (
+                f"{where}: record id {rid!r} repeats the record on line {seen[doc_id]}; "
+                "give each record its own id."), line, doc_id))
+            continue
+        seen[doc_id] = line
+        text_value = rec.get("text")
+        if not isinstance(text_value, str):
+            quarantined.append(quarantine(BAD_RECORD, (
+                f"{where}, field 'text': missing or not a string; every record needs the "
+                "article's text in a 'text' field."), line, doc_id))
+            continue
+        if not text_value.strip():
+            quarantined.append(quarantine(EMPTY, f"{where}: the record's text is empty.",
+                                          line, doc_id))
+            continue
+        meta = dict(entry.meta)
+        for k in METADATA:
+            if rec.get(k) not in (None, ""):
+                meta[k] = str(rec[k]).strip()
+        bad = check_metadata(meta)
+        if bad:
+            f, m = bad[0]
+            quarantined.append(quarantine(BAD_RECORD, f"{where}, field '{f}': {m}.", line, doc_id))
+            continue
+        articles.append(Article(**{**base, "doc_id": doc_id, "meta": meta},
+                                text=text_value, record=line))
+    return articles, quarantined, [], sha
+
+
+def _jsonl_records(text):
+    import orjson
+
+    for n, line in enumerate(text.split("\n"), start=1):
+        if not line.strip():
+            continue
+        try:
+            rec = orjson.loads(line)
+        except orjson.JSONDecodeError as e:
+            yield n, None, f"not valid JSON ({e}); fix or remove this record."
+            continue
+        if not isinstance(rec, dict):
+            yield n, None, "a record must be a JSON object with a 'text' field."
+            continue
+        yield n, rec, None
+
+
+def _csv_records(text):
+    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
+    start = 1
+    try:
+        header = next(reader)
+    except (StopIteration, csv.Error) as e:
+        yield 1, None, f"no readable header ({e}); the first line must name the columns."
+        return
+    if "text" not in header:
+        yield 1, None, ("the header has no 'text' column; a CSV collection needs one row per "
+                        "article with its text in a 'text' column.")
+        return
+    start = reader.line_num + 1
+    while True:
+        try:
+            row = next(reader)
+        except StopIteration:
+            return
+        except csv.Error as e:
+            yield reader.line_num, None, f"malformed CSV ({e}); check the quoting."
+            return
+        if not any(c.strip() for c in row):
+            start = reader.line_num + 1
+            continue
+        if len(row) != len(header):
+            yield start, None, (f"{len(row)} fields where the header has {len(header)}; "
+                                "quote values that contain commas.")
+        else:
+            yield start, dict(zip(header, row)), None
+        start = reader.line_num + 1
+
+
+# --- HTML -----------------------------------------------------------------
+
+_BLOCK_TAGS = frozenset(
+    "address article aside blockquote body br caption dd details dialog div dl dt "
+    "fieldset figcaption figure footer form h1 h2 h3 h4 h5 h6 header hr li main nav "
+    "ol p pre section summary table td th title tr ul".split())
+_SKIP_TAGS = frozenset("script style noscript template svg iframe object head".split())
+
+
+def page_text(html: str) -> str:
+    """The page's visible text, one block per line, blocks separated by a blank
+    line (the <head>, scripts and styles left out). A pure function of the HTML."""
+    import lxml.html
+
+    root = lxml.html.document_fromstring(html)
+    blocks, current = [], []
+
+    def flush():
+        s = " ".join("".join(current).split())
+        if s:
+            blocks.append(s)
+        current.clear()
+
+    def walk(el):
+        tag = el.tag if isinstance(el.tag, str) else ""
+        if tag in _SKIP_TAGS or not tag:
+            return
+        block = tag in _BLOCK_TAGS
+        if block:
+            flush()
+        if el.text:
+            current.append(el.text)
+        for child in el:
+            walk(child)
+            if child.tail:
+                current.append(child.tail)
+        if block:
+            flush()
+
+    body = root.find("body")
+    walk(body if body is not None else root)
+    flush()
+    return "\n\n".join(blocks)
+
+
+def _html_article(html: str, base: dict) -> Article:
+    import trafilatura
+
+    doc = trafilatura.bare_extraction(html, include_comments=True, include_tables=True,
+                                      favor_recall=True, with_metadata=True)
+    body = (getattr(doc, "text", None) or "") if doc is not None else ""
+    comments = (getattr(doc, "comments", None) or "") if doc is not None else ""
+    meta = dict(base.pop("meta"))
+    if doc is not None:
+        for key, attr in (("url", "url"), ("outlet", "sitename")):
+            if not meta.get(key) and getattr(doc, attr, None):
+                meta[key] = str(getattr(doc, attr))
+    keep = frozenset(normalize(s) for s in body.split("\n") if s.strip())
+    kept_comments = frozenset(normalize(s) for s in comments.split("\n") if s.strip())
+    title = getattr(doc, "title", None) if doc is not None else None
+    return Article(text=page_text(html), meta=meta, keep=keep, comments=kept_comments,
+                   title=normalize(title) if title else None, **base)
+
+
+def unlisted_files(corpus_dir: Path, entries: list[Entry], present: set) -> list[Quarantined]:
+    """Files in the corpus folder (``present``, from list_files) that no manifest
+    row names; hidden files, the manifest, READMEs and the corpus's cleaning
+    rules excepted."""
+    listed = {e.file for e in entries}
+    out = []
+    for rel in sorted(present - listed - {"manifest.csv", "cleaning.yaml"}):
+        parts = rel.split("/")
+        if any(part.startswith(".") for part in parts) or parts[-1].lower().startswith("readme"):
+            continue
+        p = Path(corpus_dir) / rel
+        out.append(Quarantined(None, rel, UNLISTED, (
+            f"{p}: in the corpus folder but not in manifest.csv, so it was not read; "
+            f"add it with `analysis add {p} --corpus {corpus_dir}`, or move it out.")))
+    return out

@@ -1,0 +1,90 @@
+"""The report's look, and saving figures as deterministic files.
+
+The palette is Okabe & Ito's (2008), readable with every common colour-vision
+deficiency; heatmaps use cividis, which is too. ``new_figure`` writes the
+``n`` a figure shows (e.g. "n = 3 documents, 41 paragraphs") under its title,
+so no figure leaves the report without its n; ``save_figure`` writes it with
+no dates or random ids.
+"""
+
+import io
+from pathlib import Path
+
+import matplotlib
+import matplotlib.pyplot as plt
+import numpy as np
+
+from ..core.errors import InputError
+from ..core.fileio import write_bytes_atomic
+
+OKABE_ITO = {"blue": "#0072B2", "vermillion": "#D55E00", "green": "#009E73",
+             "orange": "#E69F00", "sky": "#56B4E9", "purple": "#CC79A7",
+             "yellow": "#F0E442", "grey": "#999999", "black": "#000000"}
+SIDE_COLOURS = {"accuser": OKABE_ITO["blue"], "accused": OKABE_ITO["vermillion"],
+                "neutral": OKABE_ITO["grey"]}
+CYCLE = [OKABE_ITO[k] for k in ("blue", "orange", "green", "vermillion", "purple", "sky",
+                                "yellow", "grey")]
+FORMATS = ("png", "svg")
+# Fixed fonts, sizes and resolution make the files the same on every machine
+# that has the pinned matplotlib (its DejaVu fonts ship inside the wheel);
+# the SVG hash salt fixes the ids matplotlib would otherwise draw at random.
+STYLE = {
+    "font.family": "DejaVu Sans", "font.size": 9, "axes.titlesize": 10,
+    "axes.titleweight": "bold", "axes.titlelocation": "left", "axes.spines.top": False,
+    "axes.spines.right": False, "axes.prop_cycle": matplotlib.cycler(color=CYCLE),
+    "figure.dpi": 100, "savefig.dpi": 150, "figure.facecolor": "white",
+    "savefig.facecolor": "white", "svg.hashsalt": "analysis", "svg.fonttype": "path",
+    "image.cmap": "cividis",
+}
+_METADATA = {"png": {"Software": None}, "svg": {"Date": None, "Creator": None}}
+
+
+def new_figure(width=7.0, height=4.0, title="", n=""):
+    matplotlib.rcParams.update(STYLE)
+    fig, ax = plt.subplots(figsize=(width, height), layout="constrained")
+    fig.suptitle(title, x=0.01, ha="left", fontweight="bold", fontsize=10)
+    ax.set_title(n, fontsize=8, fontweight="normal", color="#444444")
+    return fig, ax
+
+
+def say_empty(ax, what):
+    ax.text(0.5, 0.5, f"No {what} in the selected documents", ha="center", va="center",
+            transform=ax.transAxes, color="#444444")
+    ax.set_xticks([])
+    ax.set_yticks([])
+
+
+def bar_axes(ax, labels, xlabel: str, share: bool, legend=False):
+    """The shared look of horizontal bars: labels top to bottom, the x label,
+    a 0-100% axis for shares, and the legend when there are several series."""
+    ax.set_yticks(np.arange(len(labels)), [str(i) for i in labels])
+    ax.invert_yaxis()
+    ax.set_xlabel(xlabel)
+    if share:
+        ax.set_xlim(0, 1)
+        ax.xaxis.set_major_formatter(matplotlib.ticker.PercentFormatter(1.0))
+    if legend:  # below the plot, where it can hide no bar
+        handles = ax.get_legend_handles_labels()[0]
+        ax.figure.legend(loc="outside lower center", ncol=min(len(handles), 6), fontsize=8,
+                         frameon=False)
+
+
+def save_figure(fig, stem: str, folder, formats=FORMATS) -> list:
+    """Write ``fig`` as ``folder/stem.<format>`` for each format (png, svg,
+    pdf), atomically and with no dates or random ids; closes the figure.
+    Returns the paths written (unchanged files are left untouched)."""
+    unknown = sorted(set(formats) - {"png", "svg", "pdf"})
+    if unknown:
+        raise InputError(f"parameter figure_formats: {', '.join(unknown)} not supported; use "
+                         "png, svg or pdf.")
+    folder = Path(folder)
+    out = []
+    with matplotlib.rc_context(STYLE):
+        for fmt in formats:
+            buf = io.BytesIO()
+            fig.savefig(buf, format=fmt, metadata=_METADATA.get(fmt, {"CreationDate": None}))
+            path = folder / f"{stem}.{fmt}"
+            write_bytes_atomic(path, buf.getvalue())
+            out.append(path)
+    plt.close(fig)
+    return out

@@ -1,0 +1,298 @@
+"""Frozen releases that anyone can verify.
+
+- ``make_release`` (``analysis release``) refuses on a dirty tree, a version
+  already released or citation metadata that does not match the version;
+  rebuilds the report from scratch; writes ``RELEASE_MANIFEST.json`` (every
+  file under data/raw, data/processed and reports, the notebooks, the lock
+  files and the codebook, with checksums) and a deterministic archive in
+  ``dist/``; and tags the commit ``vX.Y.Z``.
+- ``verify`` (``analysis verify``) unpacks a release, checks its files
+  against the manifest, rebuilds it (in a fresh environment made from the
+  release's own lock files, unless told to use the current one) and compares
+  every output's checksum with the manifest.
+
+Versions: the release is the package version (semantic: major for changes
+that alter what existing outputs mean or their layout, minor for new
+analyses or outputs, patch for fixes that change no output); the codebook,
+cleaning rules and case registry carry their own versions, and the manifest
+and the report show them all.
+"""
+
+import gzip
+import io
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tarfile
+import tempfile
+import time
+from datetime import datetime, timezone
+from pathlib import Path
+
+from ..core.errors import InputError
+from ..core.fileio import sha256_file, write_bytes_atomic
+from .citation import CFF, PLACEHOLDER, ZENODO, cite_text, read_citation, zenodo_json
+
+NAME = "china-metoo-news"
+MANIFEST = "RELEASE_MANIFEST.json"
+# what the manifest lists, relative to the release root
+LISTED_DIRS = ("data/raw", "data/processed", "reports", "notebooks")
+LISTED_FILES = ("requirements.lock", "requirements-nodeps.lock",
+                "src/analysis/instruments/codebook.yaml")
+DERIVED_DIRS = ("data/processed", "reports")  # rebuilt by `analysis report`
+
+
+# -- helpers -----------------------------------------------------------------------
+
+def _git(root: Path, *args) -> str:
+    proc = subprocess.run(["git", "-C", str(root), *args], capture_output=True, text=True)
+    if proc.returncode:
+        raise InputError(f"{root}: `git {' '.join(args)}` failed: {proc.stderr.strip()}; a "
+                         "release is made from a git checkout.")
+    return proc.stdout
+
+
+def _version(root: Path) -> str:
+    text = (Path(root) / "src" / "analysis" / "__init__.py").read_text(encoding="utf-8")
+    return re.search(r'^__version__ = "([^"]+)"', text, re.M).group(1)
+
+
+def listed_files(root: Path) -> dict:
+    """{relative path: sha256} of every file the manifest lists, sorted."""
+    root = Path(root)
+    files = [p for d in LISTED_DIRS for p in (root / d).rglob("*") if p.is_file()
+             and ".ipynb_checkpoints" not in p.parts]
+    files += [root / f for f in LISTED_FILES if (root / f).is_file()]
+    return {p.relative_to(root).as_posix(): sha256_file(p) for p in sorted(files)}
+
+
+def write_archive(root: Path, members: list, dest: Path, mtime: int) -> None:
+    """A .tar.gz of ``members`` (paths relative to ``root``) under the folder
+    NAME-version, in sorted order, with a fixed time, owner and modes, and a
+    gzip header without name or time: the same files give the same bytes."""
+    prefix = dest.name.removesuffix(".tar.gz")
+    raw = io.BytesIO()
+    with tarfile.open(fileobj=raw, mode="w", format=tarfile.PAX_FORMAT) as tar:
+        for rel in sorted(set(members)):
+            path = root / rel
+            info = tarfile.TarInfo(f"{prefix}/{rel}")
+            info.size = path.stat().st_size
+            info.mtime = mtime
+            info.mode = 0o755 if os.access(path, os.X_OK) else 0o644
+            info.uid = info.gid = 0
+            info.uname = info.gname = ""
+            with open(path, "rb") as f:
+                tar.addfile(info, f)
+    packed = io.BytesIO()
+    with gzip.GzipFile(filename="", mode="wb", fileobj=packed, mtime=0, compresslevel=9) as gz:
+        gz.write(raw.getvalue())
+    write_bytes_atomic(dest, packed.getvalue())
+
+
+def _clear_derived(root: Path) -> None:
+    for d in DERIVED_DIRS:
+        for p in sorted((root / d).glob("*"), reverse=True):
+            if p.name == "README.md":
+                continue
+            shutil.rmtree(p) if p.is_dir() else p.unlink()
+
+
+def _run_report(root: Path, python: str, env_extra: dict) -> float:
+    """`analysis report --force` in ``root`` with ``python``; its seconds."""
+    env = {**os.environ, **env_extra}
+    t = time.perf_counter()
+    proc = subprocess.run([python, "-m", "analysis.cli", "report", "--force"], cwd=root,
+                          env=env, capture_output=True, text=True)
+    if proc.returncode:
+        raise InputError(f"rebuilding the report in {root} failed (exit {proc.returncode}):\n"
+                         + (proc.stderr.strip() or proc.stdout.strip())[-2000:])
+    return time.perf_counter() - t
+
+
+# -- release -----------------------------------------------------------------------
+
+def check_ready(root: Path) -> tuple:
+    """Refuse (InputError listing every reason) unless ``root`` can be
+    released: a clean git tree, valid citation metadata for this version,
+    a .zenodo.json that matches it, a CHANGELOG section for it, and no tag or
+    archive for it yet. Returns (version, citation dict, commit)."""
+    root = Path(root)
+    problems = []
+    dirty = _git(root, "status", "--porcelain", "--untracked-files=all").splitlines()
+    if dirty:
+        problems.append("the working tree has uncommitted changes; commit or remove them "
+                        "first: " + ", ".join(line[3:] for line in dirty[:10])
+                        + (f" and {len(dirty) - 10} more" if len(dirty) > 10 else ""))
+    version = _version(root)
+    _, cff = read_citation(root)
+    if str(cff.get("version")) != version:
+        problems.append(f"{CFF}: version is {cff.get('version')!r} but the package is "
+                        f"{version!r} (src/analysis/__init__.py); make them equal.")
+    date = str(cff.get("date-released") or "")
+    if not re.fullmatch(r"\d{4}-\d{2}-\d{2}", date):
+        problems.append(f"{CFF}: date-released is missing; write the release day as "
+                        "\"YYYY-MM-DD\".")
+    pref = cff.get("preferred-citation", {})
+    if str(pref.get("version", version)) != version:
+        problems.append(f"{CFF}: preferred-citation.version differs from version {version}.")
+    if PLACEHOLDER in json.dumps(cff).lower():
+        problems.append(f"{CFF}: the authors and repository-code still hold placeholders "
+                        f"('{PLACEHOLDER}'); fill them in.")
+    zen = root / ZENODO
+    if not zen.is_file() or zen.read_text(encoding="utf-8") != zenodo_json(root):
+        problems.append(f"{ZENODO} does not match {CFF}; run `analysis citation` and commit.")
+    changelog = (root / "CHANGELOG.md").read_text(encoding="utf-8")
+    if not re.search(rf"^## {re.escape(version)} - {re.escape(date)}\s*$", changelog, re.M):
+        problems.append(f"CHANGELOG.md has no section '## {version} - {date}'; move the "
+                        "release's entries under it.")
+    tag = f"v{version}"
+    if _git(root, "tag", "--list", tag).strip():
+        problems.append(f"version {version} is already released (tag {tag}); raise the "
+                        "version for a new release.")
+    archive = root / "dist" / f"{NAME}-{version}.tar.gz"
+    if archive.exists():
+        problems.append(f"{archive} already exists; version {version} was built already.")
+    if problems:
+        raise InputError([f"cannot release {root}: {p}" for p in problems])
+    return version, cff, _git(root, "rev-parse", "HEAD").strip()
+
+
+def make_release(root, say=print, tag=True) -> Path:
+    """Check, rebuild from scratch, write the manifest and the archive, tag."""
+    root = Path(root).resolve()
+    version, cff, commit = check_ready(root)
+    say(f"Releasing {NAME} {version} from commit {commit[:12]}: rebuilding the report from "
+        "scratch ...")
+    _clear_derived(root)
+    seconds = _run_report(root, sys.executable, {"PYTHONPATH": str(root / "src")})
+    say(f"Rebuilt data/processed and reports in {seconds:.1f} s.")
+    files = listed_files(root)
+    codebook = _codebook_version(root)
+    manifest = {
+        "name": NAME, "version": version, "commit": commit,
+        "date_released": str(cff["date-released"]), "codebook_version": codebook,
+        "python": f"{sys.version_info.major}.{sys.version_info.minor}",
+        "cite_as": cite_text(cff, codebook), "files": files,
+    }
+    (root / "dist").mkdir(exist_ok=True)
+    manifest_path = root / "dist" / MANIFEST
+    write_bytes_atomic(manifest_path,
+                       (json.dumps(manifest, indent=2, sort_keys=True) + "\n").encode("utf-8"))
+    tracked = [f for f in _git(root, "ls-files", "-z").split("\0") if f]
+    members = sorted(set(tracked) | set(files))
+    day = datetime.strptime(manifest["date_released"], "%Y-%m-%d").replace(tzinfo=timezone.utc)
+    archive = root / "dist" / f"{NAME}-{version}.tar.gz"
+    shutil.copyfile(manifest_path, root / MANIFEST)
+    try:
+        write_archive(root, members + [MANIFEST], archive, int(day.timestamp()))
+    finally:
+        (root / MANIFEST).unlink()
+    say(f"Wrote {archive} ({archive.stat().st_size:,} bytes, {len(members) + 1} files, "
+        f"sha256 {sha256_file(archive)}) and dist/{MANIFEST} ({len(files)} files listed).")
+    if tag:
+        _git(root, "tag", "-a", f"v{version}", "-m", f"{NAME} {version} (codebook {codebook})")
+        say(f"Tagged {commit[:12]} as v{version}.")
+    return archive
+
+
+def _codebook_version(root: Path):
+    import yaml
+
+    book = yaml.safe_load((root / "src/analysis/instruments/codebook.yaml").read_text(
+        encoding="utf-8"))
+    return str(book.get("version"))
+
+
+# -- verify ------------------------------------------------------------------------
+
+def verify(target, fresh=True, say=print, python=None) -> int:
+    """Check a release (archive or folder) against its manifest, rebuild it and
+    compare every output; returns the number of differences (0: reproduced)."""
+    target = Path(target)
+    with tempfile.TemporaryDirectory(prefix="verify-") as tmp:
+        tmp = Path(tmp)
+        if target.is_file():
+            with tarfile.open(target) as tar:
+                tar.extractall(tmp, filter="data")
+            tops = [p for p in tmp.iterdir() if p.is_dir()]
+            if len(tops) != 1:
+                raise InputError(f"{target}: not a release archive (expected one top folder).")
+            root = tops[0]
+        elif target.is_dir():
+            root = tmp / target.name
+            shutil.copytree(target, root, symlinks=True,
+                            ignore=shutil.ignore_patterns(".venv", ".git", "dist"))
+        else:
+            raise InputError(f"{target}: no such archive or folder.")
+        manifest_path = root / MANIFEST
+        if not manifest_path.is_file():
+            raise InputError(f"{target}: no {MANIFEST} inside; is this a release made by "
+                             "`analysis release`?")
+        manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
+        expected = manifest["files"]
+        say(f"Verifying {manifest['name']} {manifest['version']} (commit "
+            f"{manifest['commit'][:12]}, codebook {manifest['codebook_version']}): "
+            f"{len(expected)} files listed.")
+        differences = _compare(root, expected, "as shipped", say)
+        if fresh:
+            t = time.perf_counter()
+            py = _fresh_environment(root, tmp / "venv", python or sys.executable)
+            say(f"Created a fresh environment from the release's lock files in "
+                f"{time.perf_counter() - t:.1f} s.")
+            env = {}
+        else:
+            py = sys.executable
+            env = {"PYTHONPATH": str(root / "src")}
+            say("Using the current environment (--current-env), with the release's code.")
+        _clear_derived(root)
+        seconds = _run_report(root, py, env)
+        say(f"Rebuilt data/processed and reports from data/raw in {seconds:.1f} s.")
+        differences += _compare(root, expected, "rebuilt", say)
+    if differences:
+        say(f"NOT REPRODUCED: {differences} difference(s) from the manifest.")
+    else:
+        say(f"Reproduced: every one of the {len(expected)} files matches the manifest.")
+    return differences
+
+
+def _compare(root: Path, expected: dict, label: str, say) -> int:
+    actual = listed_files(root)
+    bad = 0
+    for f in sorted(set(expected) | set(actual)):
+        if f not in actual:
+            say(f"  {label}: {f} is missing")
+        elif f not in expected:
+            say(f"  {label}: {f} is not in the manifest")
+        elif actual[f] != expected[f]:
+            say(f"  {label}: {f} differs (sha256 {actual[f][:16]}..., manifest "
+                f"{expected[f][:16]}...)")
+        else:
+            continue
+        bad += 1
+    if not bad:
+        say(f"  {label}: all {len(expected)} files match.")
+    return bad
+
+
+def _fresh_environment(root: Path, venv: Path, python: str) -> str:
+    """A virtual environment with exactly the release's pins and its package."""
+    subprocess.run([python, "-m", "venv", str(venv)], check=True)
+    py = str(venv / "bin" / "python")
+    for lock, extra in (("requirements.lock", []),
+                        ("requirements-nodeps.lock", ["--no-build-isolation"])):
+        proc = subprocess.run([py, "-m", "pip", "install", "--quiet", "--require-hashes",
+                               "--no-deps", *extra, "-r", str(root / lock)],
+                              capture_output=True, text=True)
+        if proc.returncode:
+            raise InputError(f"installing {lock} into a fresh environment failed:\n"
+                             + proc.stderr.strip()[-2000:])
+    proc = subprocess.run([py, "-m", "pip", "install", "--quiet", "--no-deps",
+                           "--no-build-isolation", "-e", str(root)], capture_output=True,
+                          text=True)
+    if proc.returncode:
+        raise InputError("installing the release's package failed:\n"
+                         + proc.stderr.strip()[-2000:])
+    return py

@@ -1,0 +1,79 @@
+"""Provenance and staleness: what made each notebook's outputs, and whether
+that still holds.
+
+A notebook's entry in ``provenance.json`` records its key (its own bytes,
+its parameters, the package versions, Python) and its dependencies (the
+processed tables it read, the folders of coding sheets it read, and the
+package modules it imported, each by checksum) and every output with its
+checksum; ``is_current`` checks all of them. ``provenance`` gathers the whole
+report's record: versions, inputs, stage keys, processed tables, notebooks.
+"""
+
+from pathlib import Path
+
+from .. import __version__
+from ..core import paths
+from ..core.fileio import csv_checksums, read_json, sha256_file
+from ..core.stages import code_fingerprint, package_versions
+
+PROVENANCE = "provenance.json"
+# the packages whose versions can change what a notebook writes
+PACKAGES = ("pandas", "numpy", "pyarrow", "matplotlib", "scikit-learn", "papermill", "nbclient",
+            "nbformat", "nbconvert", "ipykernel", "mistune", "hyperscan", "krippendorff")
+
+
+def module_sha(relpath: str):
+    p = paths.PACKAGE.parent / relpath
+    return sha256_file(p) if p.is_file() else None
+
+
+def is_current(entry, key, out_dir, processed_sums) -> bool:
+    """Whether a notebook's recorded run still stands."""
+    if not entry or entry.get("key") != key:
+        return False
+    deps = entry.get("dependencies", {})
+    if any(processed_sums.get(t) != sha for t, sha in deps.get("tables", {}).items()):
+        return False
+    if any(module_sha(m) != sha for m, sha in deps.get("modules", {}).items()):
+        return False
+    if any(csv_checksums(out_dir / folder) != sums
+           for folder, sums in deps.get("folders", {}).items()):
+        return False
+    return all((out_dir / f).is_file() and sha256_file(out_dir / f) == sha
+               for f, sha in entry.get("outputs", {}).items())
+
+
+def report_package_versions() -> dict:
+    return package_versions(PACKAGES)
+
+
+def provenance(processed, corpus_dir, out_dir, params_path, version, packages, python,
+                entries, notebooks) -> dict:
+    stages = {}
+    for stage, stamp in (("build", "build.json"), ("coding", "coding.json"),
+                         ("linking", "linking.json")):
+        stages[stage] = read_json(processed / stamp).get("key", {})
+    files = sorted(p.name for p in processed.iterdir() if p.is_file() and p.suffix in
+                   (".parquet", ".json")) if processed.is_dir() else []
+    manifest = Path(corpus_dir or paths.RAW) / "manifest.csv"
+    return {
+        "analysis_version": __version__,
+        "code_sha256": code_fingerprint(),
+        "python": python,
+        "packages": packages,
+        "parameters": {"file": params_path.name, "version": version,
+                       "sha256": sha256_file(params_path)},
+        "inputs": {"manifest_sha256": sha256_file(manifest) if manifest.is_file() else None,
+                   "inputs_sha256": stages["build"].get("inputs_sha256"),
+                   "coding_sheets": {f"{Path(folder).name}/{f}": sha
+                                     for p in notebooks
+                                     for folder, sums in entries[p.stem].get(
+                                         "dependencies", {}).get("folders", {}).items()
+                                     for f, sha in sums.items()}},
+        "stages": stages,
+        "processed": {f: sha256_file(processed / f) for f in files},
+        "citation": ({"file": "CITATION.cff",
+                      "sha256": sha256_file(paths.ROOT / "CITATION.cff")}
+                     if (paths.ROOT / "CITATION.cff").is_file() else None),
+        "notebooks": {p.stem: entries[p.stem] for p in notebooks},
+    }

@@ -1,0 +1,182 @@
+"""What a notebook needs from the package, in one object.
+
+A notebook makes one ``Session`` from its parameters. The session selects the
+documents (outlets, date range), reads processed tables restricted to them,
+and saves figures and tables into the output folder, each with a JSON
+sidecar: its caption, its n, the checksums of the processed tables the
+notebook had read, and the versions of the package, cleaning rules, codebook
+and registry that made them, so every file traces back to its inputs.
+
+The tables, coding sheets and package modules a notebook used are also
+remembered for the report's incremental rebuilds: the report runner asks for
+them with ``write_dependencies`` after the notebook ran (see
+``analysis.report.run``).
+"""
+
+import html
+import json
+import numbers
+import re
+import sys
+from pathlib import Path
+
+import pandas as pd
+import pyarrow.parquet as pq
+from IPython.display import Markdown
+
+from .. import __version__
+from ..core import paths
+from ..core.errors import InputError
+from ..core.fileio import csv_checksums, sha256_file, write_bytes_atomic
+from ..core.stages import STAMPS, stamp_checksums
+from ..plots.style import FORMATS, save_figure
+from ..results.selection import select_documents
+from ..validation.sheets import read_coders, read_sheets
+
+# processed tables read in this process: {file name: sha256}
+_READ: dict = {}
+# folders of manual coding sheets read in this process: {folder as given: {file: sha256}}
+_FOLDERS: dict = {}
+_MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]<>()#+!|~])")
+
+
+class Session:
+    """Processed tables of the selected documents, and deterministic saving.
+
+    ``processed_dir`` holds the pipeline's tables; figures go to
+    ``output_dir/figures`` and tables to ``output_dir/tables``. Raises
+    InputError when the processed tables are missing or a filter is malformed.
+    """
+
+    def __init__(self, processed_dir, output_dir, figure_formats=FORMATS, outlets=(),
+                 date_from=None, date_to=None):
+        self.processed = Path(processed_dir)
+        self.output = Path(output_dir)
+        self.formats = tuple(figure_formats)
+        if not (self.processed / "documents.parquet").is_file():
+            raise InputError(f"{self.processed}: no processed corpus here; run `make report` "
+                             "(or `analysis build`) first, or set processed_dir.")
+        self._checksums = stamp_checksums(self.processed)
+        self.versions = _versions(self.processed)
+        self.inputs = {}
+        self._saved = 0
+        self.all_documents = self.read("documents")
+        self.documents, self.notes = select_documents(self.all_documents, tuple(outlets or ()),
+                                                      date_from, date_to)
+        self.doc_ids = set(self.documents["doc_id"])
+
+    @property
+    def n_documents(self) -> int:
+        return len(self.documents)
+
+    def read(self, name: str, columns=None, filters=None):
+        """A processed table (all documents) as a DataFrame; remembers its checksum."""
+        path = self.processed / f"{name}.parquet"
+        if not path.is_file():
+            raise InputError(f"{path}: missing; run `make report` (or `analysis build`) to "
+                             "produce the processed tables.")
+        sha = self._checksums.get(path.name) or sha256_file(path)
+        self.inputs[path.name] = _READ[path.name] = sha
+        return pq.read_table(path, columns=columns, filters=filters).to_pandas()
+
+    def table(self, name: str, columns=None, filters=None):
+        """A processed table restricted to the selected documents."""
+        df = self.read(name, columns, filters)
+        if "doc_id" in df.columns:
+            df = df[df["doc_id"].isin(self.doc_ids)].reset_index(drop=True)
+        return df
+
+    def coding_sheets(self, coding_dir):
+        """The manual coding sheets in ``coding_dir`` (every CSV but the coders
+        file), checked on load (``validation.sheets.read_sheets``; InputError naming
+        file, line and column) and restricted to the selected documents, as
+        rows unit, doc_id, segment_id, coder, code, value, note. None or a
+        folder without sheets gives no rows. Remembers every file's checksum."""
+        columns = ["sheet", "line", "unit", "doc_id", "segment_id", "coder", "code", "value",
+                   "note"]
+        if coding_dir is None:
+            return pd.DataFrame(columns=columns)
+        folder = Path(coding_dir)
+        sums = csv_checksums(folder)
+        _FOLDERS[str(coding_dir)] = sums
+        self.inputs.update({f"{folder.name}/{f}": sha for f, sha in sums.items()})
+        sheets = [folder / f for f in sums if f != paths.CODERS.name]
+        if not sheets:
+            return pd.DataFrame(columns=columns)
+        labels = self.read("code_labels")
+        coded = read_sheets(sheets, labels.loc[labels["family"] != "outcome", "code"].tolist(),
+                            self.all_documents, self.read(
+                                "segments", columns=["doc_id", "segment_id", "unit", "role"],
+                                filters=[("unit", "=", "paragraph"), ("role", "=", "body")]),
+                            read_coders(folder / paths.CODERS.name))
+        return coded[coded["doc_id"].isin(self.doc_ids)].reset_index(drop=True)
+
+    def save_figure(self, fig, stem: str, caption: str, n: str) -> list:
+        """Save ``fig`` as figures/stem.<format> plus figures/stem.json (caption,
+        n, files, inputs); returns the paths of the figure files."""
+        files = save_figure(fig, stem, self.output / "figures", self.formats)
+        self._sidecar("figures", stem, caption, n, [p.name for p in files])
+        return files
+
+    def save_table(self, df, stem: str, caption: str, n: str, index=False) -> Path:
+        """Save ``df`` as tables/stem.csv (UTF-8, LF line ends) plus
+        tables/stem.json; returns the CSV's path."""
+        path = self.output / "tables" / f"{stem}.csv"
+        write_bytes_atomic(path, df.to_csv(index=index, lineterminator="\n").encode("utf-8"))
+        self._sidecar("tables", stem, caption, n, [path.name], rows=len(df))
+        return path
+
+    def _sidecar(self, kind, stem, caption, n, files, **extra):
+        self._saved += 1
+        info = {"kind": kind[:-1], "caption": caption, "n": n, "files": files,
+                "order": self._saved, "inputs": dict(sorted(self.inputs.items())),
+                "versions": self.versions, **extra}
+        write_bytes_atomic(self.output / kind / f"{stem}.json",
+                           (json.dumps(info, indent=2, sort_keys=True, ensure_ascii=False)
+                            + "\n").encode("utf-8"))
+
+    def say(self, template: str, **values):
+        """Markdown for a sentence of interpretation; text ``values`` (which may
+        come from the corpus) are escaped, so they always show as text; numbers
+        keep their type for format specs such as ``{share:.0%}``."""
+        return Markdown(template.format(**{
+            k: v if isinstance(v, numbers.Number) else escape_markdown(v)
+            for k, v in values.items()}))
+
+
+def _versions(processed: Path) -> dict:
+    """The versions that made the processed tables: the package, the cleaning
+    rules, the codebook and the case registry, from the stages' stamps."""
+    keys = {}
+    for name in STAMPS:
+        try:
+            keys.update(json.loads((processed / name).read_text(encoding="utf-8"))["key"])
+        except (OSError, ValueError, KeyError):
+            continue
+    return {"analysis": __version__, "cleaning_rules": keys.get("rules_version"),
+            "codebook": keys.get("codebook_version"), "registry": keys.get("registry_version")}
+
+
+def escape_markdown(value) -> str:
+    """``value`` as text that Markdown and HTML show literally."""
+    return _MARKDOWN_SPECIAL.sub(r"\\\1", html.escape(str(value), quote=False))
+
+
+def dependencies() -> dict:
+    """What this process used: the processed tables read, the folders of
+    coding sheets read, and the package modules imported, each file with its
+    checksum (module paths relative to src/)."""
+    modules = {}
+    for name, module in sorted(sys.modules.items()):
+        path = getattr(module, "__file__", None)
+        if (name == "analysis" or name.startswith("analysis.")) and path:
+            path = Path(path)
+            modules[path.relative_to(paths.PACKAGE.parent).as_posix()] = sha256_file(path)
+    return {"tables": dict(sorted(_READ.items())), "folders": dict(sorted(_FOLDERS.items())),
+            "modules": modules}
+
+
+def write_dependencies(path) -> None:
+    """Write ``dependencies()`` as JSON to ``path`` (called by the report runner)."""
+    Path(path).write_text(json.dumps(dependencies(), indent=2, sort_keys=True) + "\n",
+                          encoding="utf-8")

@@ -1,0 +1,99 @@
+"""Selecting documents (outlets, publication dates) and keeping figures
+readable on large corpora.
+
+Pure functions: pandas DataFrames in, DataFrames out, with the columns each
+docstring names. They never read files, so the notebooks, the tests and a
+partitioned dataframe can all call them. Rows are sorted, so a table's CSV is
+the same bytes whenever its inputs are.
+"""
+
+import calendar
+import re
+
+import pandas as pd
+
+from ..core.errors import InputError
+
+_DATE = re.compile(r"\d{4}(-\d{2}(-\d{2})?)?")
+
+
+def date_bounds(published: pd.Series) -> tuple:
+    """(first, last) ISO day of each partial date ("2021", "2021-09",
+    "2021-09-14"); missing or malformed dates give missing bounds."""
+    text = published.astype("string")
+    text = text.where(text.str.fullmatch(_DATE.pattern).fillna(False).astype(bool))
+    first = text.map(lambda d: (d + "-01-01")[:10], na_action="ignore").astype("string")
+    last = text.map(_last_day, na_action="ignore").astype("string")
+    return first, last
+
+
+def _last_day(date: str) -> str:
+    parts = date.split("-")
+    if len(parts) == 3:
+        return date
+    month = int(parts[1]) if len(parts) == 2 else 12
+    return f"{parts[0]}-{month:02d}-{calendar.monthrange(int(parts[0]), month)[1]:02d}"
+
+
+def select_documents(documents: pd.DataFrame, outlets=(), date_from=None, date_to=None):
+    """The documents a notebook analyses: those from ``outlets`` (all when
+    empty) whose publication date overlaps [date_from, date_to] (ISO days,
+    either may be None). A partial date ("2021-09") overlaps when any of its
+    days does; undated documents are left out only when a date bound is set.
+    Returns (selected documents, a list of sentences saying what was left out).
+    Raises InputError for a malformed bound or an outlet the corpus lacks."""
+    problems = [f"parameter {name}: {value!r} is not an ISO date; write YYYY-MM-DD."
+                for name, value in (("date_from", date_from), ("date_to", date_to))
+                if value is not None and not re.fullmatch(r"\d{4}-\d{2}-\d{2}", str(value))]
+    known = set(documents["outlet"].dropna())
+    problems += [f"parameter outlets: {o!r} is not an outlet of this corpus; the outlets are "
+                 f"{', '.join(sorted(map(repr, known)))}." for o in outlets if o not in known]
+    if problems:
+        raise InputError(problems)
+    keep = pd.Series(True, index=documents.index)
+    notes = []
+    if outlets:
+        keep &= documents["outlet"].isin(list(outlets))
+        notes.append(f"{int((~keep).sum())} document(s) from other outlets left out")
+    if date_from or date_to:
+        first, last = date_bounds(documents["published"])
+        undated = first.isna()
+        inside = ~undated
+        if date_from:
+            inside &= (last >= date_from).fillna(False).astype(bool)
+        if date_to:
+            inside &= (first <= date_to).fillna(False).astype(bool)
+        notes.append(f"{int((keep & undated).sum())} undated and "
+                     f"{int((keep & ~undated & ~inside).sum())} out-of-range document(s) "
+                     "left out")
+        keep &= inside
+    return documents[keep].sort_values("doc_id").reset_index(drop=True), notes
+
+
+ROWS_PER_FIGURE = 40
+
+
+def per_document_or_outlet(table: pd.DataFrame, documents: pd.DataFrame,
+                           limit: int = ROWS_PER_FIGURE) -> tuple:
+    """A per-document table (index doc_id) as figure rows: unchanged when it
+    has at most ``limit`` rows, else the mean per outlet ("(not given)" for
+    none) for the ``limit`` outlets with most documents, by name. Returns
+    (table, what a row is: "document" or "outlet")."""
+    if len(table) <= limit:
+        return table, "document"
+    outlet = documents.set_index("doc_id")["outlet"].astype("string").fillna("(not given)")
+    outlet = outlet.reindex(table.index)
+    biggest = outlet.value_counts().sort_index().sort_values(ascending=False, kind="stable")
+    keep = outlet.isin(biggest.index[:limit]).to_numpy()
+    grouped = table[keep].groupby(outlet[keep].to_numpy(), sort=True).mean()
+    grouped.index.name = "outlet"
+    return grouped, "outlet"
+
+
+def top_counts(counts: pd.Series, limit: int = ROWS_PER_FIGURE) -> pd.Series:
+    """The ``limit - 1`` largest counts and the rest summed as "(N others)"."""
+    if len(counts) <= limit:
+        return counts
+    top = counts.sort_values(ascending=False, kind="stable").iloc[:limit - 1]
+    rest = counts.drop(top.index)
+    return pd.concat([top, pd.Series({f"({len(rest)} others)": rest.sum()})])

@@ -1,0 +1,137 @@
+"""The flow, in one place: corpus -> clean -> segment -> code -> cases, then
+notebooks -> report.
+
+``run_pipeline`` runs the three stages that write ``data/processed``, each
+skipping its work when its stamp says nothing changed; ``run_all`` runs the
+pipeline and then the notebooks into the report. The command line
+(``analysis build``, ``analysis report``) calls these and nothing else, and a
+release rebuilds through the same command line. Neither prints: what a
+stage did is told through ``say`` (for the user) and ``warn`` (for problems
+the user should fix), so a notebook, a test or a cluster job can call them
+too.
+"""
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from .cases.registry import Registry, load_registry
+from .cases.stage import link_corpus
+from .coding.codebook import load_codebook
+from .coding.schema import Codebook
+from .coding.stage import accepted_codebooks, code_corpus
+from .core import paths
+from .core.errors import InputError
+from .core.fileio import shown
+from .core.stages import StageResult
+from .corpus.build import build
+from .report.run import ReportResult, run_report
+
+
+@dataclass
+class PipelineResult:
+    """What each stage of the pipeline did, and the instruments it used."""
+
+    book: Codebook
+    registry: Registry
+    build: StageResult
+    coding: StageResult
+    linking: StageResult
+
+
+def _quiet(message: str) -> None:
+    pass
+
+
+def _progress_every_5_percent(warn):
+    last = [0]
+
+    def progress(done, total):
+        # large corpora only, and at most every 5%
+        if total >= 2000 and (done - last[0] >= total / 20 or done == total):
+            last[0] = done
+            warn(f"  {done:,}/{total:,} manifest rows")
+    return progress
+
+
+def run_pipeline(corpus_dir=None, processed_dir=None, rules=None, codebook=None, cases=None,
+                 jobs=None, force=False, say=_quiet, warn=_quiet) -> PipelineResult:
+    """Build, code and link ``corpus_dir`` into ``processed_dir``.
+
+    The instruments are checked before anything is written: a bad codebook or
+    registry raises InputError and leaves every output as it was."""
+    corpus = Path(corpus_dir or paths.RAW)
+    processed = Path(processed_dir or paths.PROCESSED)
+    # a codebook the coding stage already accepted under this code needs no second check
+    book = load_codebook(codebook, known_good=accepted_codebooks(processed))
+    registry = load_registry(cases)
+    built = build(corpus, processed, rules, jobs, force, _progress_every_5_percent(warn))
+    for w in built.warnings:
+        warn(f"warning: {w}")
+    if built.up_to_date:
+        say(f"{shown(processed)} is up to date: inputs, rules, code and packages are "
+            "unchanged; nothing was written.")
+    else:
+        _say_built(corpus, built, say)
+    coded = code_corpus(processed, book, force, jobs=jobs)
+    if coded.up_to_date:
+        say(f"Coding is up to date (codebook {book.version}); nothing was written.")
+    else:
+        say(f"Coded with codebook {book.version}: {coded.counts['codes']} pieces of evidence, "
+            f"{coded.counts['doc_codes']} document-code rows" + _files(coded) + ".")
+    linked = link_corpus(processed, registry, book, force)
+    if linked.up_to_date:
+        say(f"Cases are up to date (registry {registry.version}); nothing was written.")
+    else:
+        c = linked.counts
+        say(f"Linked sentences to {len(registry.cases)} registered cases: "
+            f"{c['case_mentions']} mentions, {c['case_events']} case events, "
+            f"{c['unlinked_events']} unlinked events" + _files(linked) + ".")
+        if c["unlinked_events"]:
+            say(f"Some outcome events name no registered case: see "
+                f"{shown(processed / 'unlinked_events.parquet')} and register their cases in "
+                "src/analysis/instruments/cases.yaml.")
+    return PipelineResult(book, registry, built, coded, linked)
+
+
+def _files(res: StageResult) -> str:
+    return ((f"; wrote {', '.join(res.written)}" if res.written else "")
+            + (f"; unchanged: {', '.join(res.unchanged)}" if res.unchanged else ""))
+
+
+def _say_built(corpus: Path, res: StageResult, say):
+    c = res.counts
+    say(f"Read {c['manifest_rows']} manifest row(s) from {shown(corpus)}: "
+        f"{c['documents']} document(s), {c['quarantined']} set aside"
+        + (f" ({', '.join(f'{k}: {v}' for k, v in c['quarantine_reasons'].items())})"
+           if c["quarantined"] else "") + ".")
+    say("Line roles: " + ", ".join(f"{k} {v}" for k, v in c["line_roles"].items()) + ".")
+    if res.written:
+        say(f"Wrote {', '.join(res.written)} in {shown(res.out_dir)}"
+            + (f"; unchanged: {', '.join(res.unchanged)}." if res.unchanged else "."))
+    else:
+        say(f"All outputs in {shown(res.out_dir)} were already identical; nothing rewritten.")
+    if c["quarantined"]:
+        say(f"See {shown(res.out_dir / 'quarantine.parquet')} for what was set aside and why.")
+
+
+def run_all(corpus_dir=None, processed_dir=None, out_dir=None, notebooks_dir=None,
+            parameters=None, coding_dir=None, codebook=None, cases=None, jobs=None,
+            force=False, say=_quiet, warn=_quiet) -> ReportResult:
+    """The pipeline, then every stale notebook, into the report folder.
+
+    ``coding_dir`` is the folder of manual coding sheets; None means the
+    project's own (``data/coding``) for the project's corpus and none for
+    another corpus, whose sheets would code other units. Raises InputError
+    for bad input and ``report.execution.NotebookFailed`` when a notebook
+    fails; either way the last good report stays as it was."""
+    corpus = Path(corpus_dir or paths.RAW)
+    processed = Path(processed_dir or paths.PROCESSED)
+    out = Path(out_dir or paths.REPORTS)
+    notebooks = Path(notebooks_dir or paths.NOTEBOOKS)
+    if coding_dir is not None and not Path(coding_dir).is_dir():
+        raise InputError(f"--coding: {coding_dir} is not a folder; give the folder that holds "
+                         "the coding sheets and coders.csv.")
+    pipeline = run_pipeline(corpus, processed, None, codebook, cases, jobs, force, say, warn)
+    coding = coding_dir or (paths.CODING if corpus.resolve() == paths.RAW.resolve() else None)
+    return run_report(processed, out, notebooks, parameters or (notebooks / "parameters.yaml"),
+                      corpus, pipeline.book, force, progress=say, coding_dir=coding)
