@@ -11,11 +11,6 @@ import json
 import shutil
 from pathlib import Path
 
-import nbformat
-import papermill
-from nbconvert import HTMLExporter
-from papermill.exceptions import PapermillExecutionError
-
 from ..core.errors import InputError
 from ..core.fileio import shown
 
@@ -32,6 +27,12 @@ def execute(nb_path: Path, staging: Path, parameters: dict, out_dir: Path):
     """Run one notebook in a fresh kernel with the staging folder as its
     working directory; returns (the cleaned executed notebook, its
     dependencies). Raises NotebookFailed or InputError."""
+    # imported on use: nbformat's schema validation alone takes seconds to
+    # import, which every other command (build, add, kwic...) should not pay
+    import nbformat
+    import papermill
+    from papermill.exceptions import PapermillExecutionError
+
     name = nb_path.stem
     source = nbformat.read(nb_path, as_version=4)
     nb = nbformat.from_dict(source)
@@ -88,6 +89,8 @@ def clean(nb, name: str):
 
 
 def export_html(nb, title: str) -> bytes:
+    from nbconvert import HTMLExporter  # imported on use, as in execute
+
     body, _ = HTMLExporter(template_name="lab").from_notebook_node(
         nb, resources={"metadata": {"name": title}})
     return body.encode("utf-8")

@@ -30,8 +30,6 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import nbformat
-
 from ..core import paths
 from ..core.errors import InputError
 from ..core.fileio import read_json, replace_if_changed, sha256_file, write_bytes_atomic
@@ -103,6 +101,8 @@ def run_report(processed_dir=None, out_dir=None, notebooks_dir=None, parameters_
                           current=[p.stem for p in notebooks if p not in stale])
     out_dir.mkdir(parents=True, exist_ok=True)
     if stale:
+        import nbformat  # imported on use, as in execution.execute
+
         staging = out_dir.parent / f".{out_dir.name}.staging"
         shutil.rmtree(staging, ignore_errors=True)
         staging.mkdir()
