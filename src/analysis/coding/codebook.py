@@ -18,6 +18,9 @@ from ..core.fileio import read_mapping
 from .examples import compile_problems, example_problems
 from .schema import FAMILIES, FAVOURS, Code, Codebook, Indicator, phrase_expression
 
+# fingerprints of codebooks (with their design) whose expressions and examples
+# passed the checks in this process; the code cannot change within a process
+_CHECKED: set = set()
 _TOP_KEYS = {"version", "changelog", "guards", "default_guards", "codes"}
 _CODE_KEYS = {"id", "family", "label", "definition", "include", "exclude", "questions",
               "indicators", "examples", "guards"}
@@ -31,7 +34,8 @@ def load_codebook(path=None, design=None, known_good=()) -> Codebook:
 
     The last checks compile every expression and code every example (about a
     second). They are skipped when the codebook's fingerprint is in
-    ``known_good``: fingerprints that passed them under the same code."""
+    ``known_good`` (fingerprints that passed them under the same code) or
+    already passed them in this process."""
     path = Path(path or paths.CODEBOOK)
     design = Path(design or paths.DESIGN)
     raw = path.read_bytes()
@@ -134,11 +138,12 @@ def load_codebook(path=None, design=None, known_good=()) -> Codebook:
     book = Codebook(version=version, changelog=changelog,
                     fingerprint=hashlib.sha256(raw + b"\0" + design.read_bytes()).hexdigest(),
                     codes=tuple(codes), indicators=tuple(indicators), guards=guards)
-    if book.fingerprint in known_good:
+    if book.fingerprint in known_good or book.fingerprint in _CHECKED:
         return book
     problems = compile_problems(path, book) or example_problems(path, book)
     if problems:
         raise InputError(problems)
+    _CHECKED.add(book.fingerprint)
     return book
 
 
