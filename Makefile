@@ -10,7 +10,7 @@ NODEPS := requirements-nodeps.lock
 PIP_COMPILE_FLAGS := --generate-hashes --allow-unsafe --strip-extras --no-emit-index-url --no-emit-find-links
 
 .DEFAULT_GOAL := help
-.PHONY: help venv report test lab bench lock release clean
+.PHONY: help venv report test quick lab bench lock release clean
 
 help: ## list the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-z]+:.*## / {printf "  make %-8s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -35,8 +35,11 @@ venv: ## create .venv from requirements.lock when missing or stale
 report: venv ## run the pipeline and the notebooks; write reports/index.html
 	@$(BIN)/analysis report
 
-test: venv ## run the test suite
-	@$(BIN)/python -m pytest
+test: venv ## run the test suite, on every core
+	@$(BIN)/python -m pytest -n auto --dist loadscope
+
+quick: venv ## run the fast tests only (no notebooks, no releases): under 2 minutes
+	@$(BIN)/python -m pytest -n auto --dist loadscope -m "not slow"
 
 lab: venv ## open JupyterLab on notebooks/
 	@$(BIN)/jupyter lab --ServerApp.root_dir=notebooks

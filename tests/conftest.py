@@ -1,8 +1,18 @@
 """Helpers shared by the tests: real corpora in temporary folders, and the
-`analysis` command line run as a user runs it."""
+`analysis` command line run as a user runs it.
 
+``run_cli`` runs the command line in this process: the same argument parsing
+and dispatch as the installed `analysis` command, without paying a fresh
+interpreter and its imports for every call. ``run_installed`` runs the real
+executable in a subprocess, for the few tests that check the entry point
+itself (and for the session's seed build).
+"""
+
+import contextlib
 import csv
 import hashlib
+import io
+import os
 import shutil
 import subprocess
 import sys
@@ -11,6 +21,7 @@ from pathlib import Path
 import pyarrow.parquet as pq
 import pytest
 
+from analysis.cli import main
 from analysis.core import paths
 
 ANALYSIS = Path(sys.executable).with_name("analysis")
@@ -19,9 +30,32 @@ COLUMNS = ["doc_id", "file", "sha256", "outlet", "kind", "url", "published", "da
 
 
 def run_cli(*args, cwd=None, check=None):
-    """Run `analysis ARGS`; returns the CompletedProcess (text mode)."""
+    """Run `analysis ARGS` in this process; returns a CompletedProcess with
+    the exit status and what the command printed (text). An argparse refusal
+    exits with status 2 as the installed command does."""
+    out, err = io.StringIO(), io.StringIO()
+    here = os.getcwd()
+    try:
+        if cwd is not None:
+            os.chdir(cwd)
+        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+            try:
+                code = main([str(a) for a in args])
+            except SystemExit as e:
+                code = e.code if isinstance(e.code, int) else int(e.code is not None)
+    finally:
+        os.chdir(here)
+    proc = subprocess.CompletedProcess(["analysis", *map(str, args)], code, out.getvalue(),
+                                       err.getvalue())
+    if check is not None:
+        assert proc.returncode == check, proc.stdout + proc.stderr
+    return proc
+
+
+def run_installed(*args, cwd=None, check=None, env=None):
+    """Run the installed `analysis` executable in a subprocess (text mode)."""
     proc = subprocess.run([str(ANALYSIS), *map(str, args)], capture_output=True, text=True,
-                          cwd=cwd)
+                          cwd=cwd, env=env)
     if check is not None:
         assert proc.returncode == check, proc.stdout + proc.stderr
     return proc
@@ -65,7 +99,8 @@ def seed_corpus(tmp_path) -> Path:
 def seed_build(tmp_path_factory) -> Path:
     """The seed corpus built once for the tests that only read the outputs."""
     out = tmp_path_factory.mktemp("seed_out")
-    run_cli("build", "--corpus", paths.RAW, "--out", out, check=0)
+    # through the installed executable: the entry point users run
+    run_installed("build", "--corpus", paths.RAW, "--out", out, check=0)
     return out
 
 

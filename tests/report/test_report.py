@@ -17,7 +17,6 @@ import yaml
 
 from analysis import __version__
 from analysis.core import paths
-from analysis.core.stages import module_closure
 from analysis.report.parameters import declared_parameters
 from conftest import run_cli, write_corpus
 
@@ -68,6 +67,8 @@ class Links(HTMLParser):
             self.links.append(a["href"])
 
 
+# `make test` sends each test module to one worker whole (--dist loadscope), so
+# the seed report is built once
 @pytest.fixture(scope="module")
 def seed_report(tmp_path_factory):
     root = tmp_path_factory.mktemp("seed_report")
@@ -76,6 +77,7 @@ def seed_report(tmp_path_factory):
     return root, proc
 
 
+@pytest.mark.slow
 def test_report_runs_every_notebook_and_the_page_shows_every_figure_and_table(seed_report):
     root, proc = seed_report
     out = root / "reports"
@@ -114,6 +116,7 @@ def test_report_runs_every_notebook_and_the_page_shows_every_figure_and_table(se
     assert "describes this corpus only" in page
 
 
+@pytest.mark.slow
 def test_provenance_lists_every_output_with_its_checksum(seed_report):
     root, _ = seed_report
     out = root / "reports"
@@ -141,6 +144,7 @@ def test_provenance_lists_every_output_with_its_checksum(seed_report):
     assert "figures/frame_cooccurrence.svg" in framing["outputs"]
 
 
+@pytest.mark.slow
 def test_outputs_hold_no_times_random_ids_absolute_paths_or_machine_names(seed_report):
     root, _ = seed_report
     out = root / "reports"
@@ -162,6 +166,7 @@ def test_outputs_hold_no_times_random_ids_absolute_paths_or_machine_names(seed_r
     assert "<dc:date>" not in svg
 
 
+@pytest.mark.slow
 def test_two_runs_on_the_same_inputs_give_identical_files(seed_report, tmp_path):
     root, _ = seed_report
     shutil.copytree(paths.CODING, tmp_path / "coding")
@@ -170,6 +175,7 @@ def test_two_runs_on_the_same_inputs_give_identical_files(seed_report, tmp_path)
     assert checksums(tmp_path / "processed") == checksums(root / "processed")
 
 
+@pytest.mark.slow
 def test_a_second_run_with_nothing_changed_reruns_nothing(seed_report, tmp_path):
     root = copy_report(seed_report[0], tmp_path)
     before = {**mtimes(root / "reports"), **mtimes(root / "processed")}
@@ -179,6 +185,7 @@ def test_a_second_run_with_nothing_changed_reruns_nothing(seed_report, tmp_path)
     assert {**mtimes(root / "reports"), **mtimes(root / "processed")} == before
 
 
+@pytest.mark.slow
 def test_a_codebook_change_recodes_and_reruns_only_the_notebooks_that_read_codes(
         seed_report, tmp_path):
     root = copy_report(seed_report[0], tmp_path)
@@ -197,6 +204,7 @@ def test_a_codebook_change_recodes_and_reruns_only_the_notebooks_that_read_codes
     assert "metro" in (root / "reports" / "tables" / "backlash_kwic.csv").read_text()
 
 
+@pytest.mark.slow
 def test_changing_one_notebook_reruns_only_that_notebook(seed_report, tmp_path):
     root = copy_report(seed_report[0], tmp_path)
     notebooks = shutil.copytree(paths.NOTEBOOKS, tmp_path / "notebooks")
@@ -224,6 +232,7 @@ def test_changing_one_notebook_reruns_only_that_notebook(seed_report, tmp_path):
     assert "05_validation" not in json.loads((out / "provenance.json").read_text())["notebooks"]
 
 
+@pytest.mark.slow
 def test_a_changed_module_reruns_the_notebooks_that_imported_it(seed_report, tmp_path):
     root = copy_report(seed_report[0], tmp_path)
     prov_path = root / "reports" / "provenance.json"
@@ -236,20 +245,7 @@ def test_a_changed_module_reruns_the_notebooks_that_imported_it(seed_report, tmp
     assert ran(proc) == ["01_corpus"]
 
 
-def test_a_stage_reruns_only_for_the_modules_it_runs():
-    def closure(module):
-        return {p.relative_to(paths.PACKAGE).as_posix() for p in module_closure([module])}
-
-    coding = closure("coding.stage")
-    assert {"coding/coder.py", "coding/codebook.py", "core/text.py", "core/fileio.py"} <= coding
-    # the coder never runs the corpus readers, the cases, the tables or the report
-    assert not {f for f in coding if f.startswith(("corpus/", "cases/", "results/", "plots/",
-                                                    "report/", "validation/", "release/"))}
-    build = closure("corpus.build")
-    assert "corpus/readers.py" in build and not {f for f in build if f.startswith("coding/")}
-    assert {"cases/events.py", "coding/coder.py"} <= closure("cases.stage")
-
-
+@pytest.mark.slow
 def test_a_failing_notebook_is_reported_by_name_and_cell_and_the_last_report_kept(
         seed_report, tmp_path):
     root = copy_report(seed_report[0], tmp_path)
@@ -273,6 +269,7 @@ def test_a_failing_notebook_is_reported_by_name_and_cell_and_the_last_report_kep
     assert not (root / ".reports.staging").exists()
 
 
+@pytest.mark.slow
 def test_the_validation_section_shows_agreement_with_n_disagreements_and_the_baseline(
         seed_report):
     import pandas as pd
@@ -318,6 +315,7 @@ def test_the_validation_section_shows_agreement_with_n_disagreements_and_the_bas
     assert "coding sheet coding/seed_coder_a.csv" in page
 
 
+@pytest.mark.slow
 def test_a_changed_coding_sheet_reruns_only_the_validation_notebook(seed_report, tmp_path):
     root = copy_report(seed_report[0], tmp_path)
     sheet = root / "coding" / "seed_coder_a.csv"
@@ -340,6 +338,7 @@ def test_a_changed_coding_sheet_reruns_only_the_validation_notebook(seed_report,
     assert after.pop("failed/05_validation.ipynb") and after == kept
 
 
+@pytest.mark.slow
 def test_bad_parameters_are_refused_naming_the_file_and_the_key(seed_report, tmp_path):
     root = copy_report(seed_report[0], tmp_path)
     params = tmp_path / "parameters.yaml"
@@ -355,6 +354,7 @@ def test_bad_parameters_are_refused_naming_the_file_and_the_key(seed_report, tmp
            "write YYYY-MM-DD." in proc.stderr
 
 
+@pytest.mark.slow
 def test_a_selection_with_no_documents_still_runs_every_notebook_and_says_so(seed_report,
                                                                               tmp_path):
     root = copy_report(seed_report[0], tmp_path)
@@ -370,6 +370,7 @@ def test_a_selection_with_no_documents_still_runs_every_notebook_and_says_so(see
     assert (out / "tables" / "corpus_documents.csv").read_text().count("\n") == 1  # header only
 
 
+@pytest.mark.slow
 def test_markup_in_an_article_reaches_the_report_as_text(tmp_path):
     article = ("A Headline\n\n"
                "Online trolls called her a liar <b>and she was falsely accused</b> of lying, "
@@ -409,6 +410,7 @@ def test_notebooks_are_committed_without_outputs_and_default_to_the_report_param
         assert {k: defaults[k] for k in wanted} == wanted, name
 
 
+@pytest.mark.slow
 def test_opened_with_their_defaults_the_notebooks_run_and_save_what_the_report_saved(
         seed_report, tmp_path):
     """As in JupyterLab: the working directory is notebooks/, no parameters

@@ -110,25 +110,36 @@ def module_closure(modules) -> list:
         if f is None or f in seen:
             continue
         seen.add(f)
-        name = _module_name(f)
-        todo += _parents(name)
-        package = name if f.name == "__init__.py" else name.rpartition(".")[0]
-        for node in ast.walk(ast.parse(f.read_bytes())):
-            if isinstance(node, ast.ImportFrom):
-                if node.level:
-                    base = package.split(".")
-                    base = ".".join(base[:len(base) - node.level + 1])
-                    target = f"{base}.{node.module}" if node.module else base
-                elif (node.module or "").split(".")[0] == "analysis":
-                    target = node.module
-                else:
-                    continue
-                todo.append(_file_of(target))
-                todo += [_file_of(f"{target}.{a.name}") for a in node.names]
-            elif isinstance(node, ast.Import):
-                todo += [_file_of(a.name) for a in node.names
-                         if a.name.split(".")[0] == "analysis"]
+        todo += _parents(_module_name(f)) + package_imports(f)
     return sorted(seen)
+
+
+def package_imports(path: Path, top_level_only=False) -> list:
+    """The files of the package modules and packages that the module at
+    ``path`` imports (relative or ``analysis.`` imports, at any depth of the
+    file; with ``top_level_only``, those inside a function or class body
+    only are left out), sorted."""
+    name = _module_name(path)
+    package = name if path.name == "__init__.py" else name.rpartition(".")[0]
+    tree = ast.parse(path.read_bytes())
+    nodes = tree.body if top_level_only else ast.walk(tree)
+    found = set()
+    for node in nodes:
+        if isinstance(node, ast.ImportFrom):
+            if node.level:
+                base = package.split(".")
+                base = ".".join(base[:len(base) - node.level + 1])
+                target = f"{base}.{node.module}" if node.module else base
+            elif (node.module or "").split(".")[0] == "analysis":
+                target = node.module
+            else:
+                continue
+            found.add(_file_of(target))
+            found.update(_file_of(f"{target}.{a.name}") for a in node.names)
+        elif isinstance(node, ast.Import):
+            found.update(_file_of(a.name) for a in node.names
+                         if a.name.split(".")[0] == "analysis")
+    return sorted(f for f in found if f is not None and f != path)
 
 
 def _file_of(name: str):
