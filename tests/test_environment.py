@@ -5,7 +5,7 @@ import subprocess
 
 from analysis.core import paths
 from analysis.release.lockfile import (ENVIRONMENT, LOCK, environment_pins, read_lock,
-                                      render_environment)
+                                       render_environment)
 
 
 def test_every_locked_package_is_pinned_with_hashes():

@@ -49,8 +49,8 @@ def test_a_unit_carrying_a_frame_question_carries_the_frame_and_comments_never_c
     both = measures.cooccurrence(carried, ["frame.c", "backlash.t"], ["frame.c", "backlash.t"])
     assert both.values.tolist() == [[2, 1], [1, 1]]  # the diagonal: units with the code
     docs = measures.unit_codes(CODES, LABELS, "document")
-    assert measures.share_of_units(docs, ["frame.c", "backlash.t"], 2)["share"].tolist() == [0.5,
-                                                                                           0.5]
+    shares = measures.share_of_units(docs, ["frame.c", "backlash.t"], 2)["share"].tolist()
+    assert shares == [0.5, 0.5]
     with pytest.raises(InputError, match="parameter unit: 'sentence' is not a unit"):
         measures.unit_codes(CODES, LABELS, "sentence")
 

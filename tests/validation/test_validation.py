@@ -77,7 +77,7 @@ def test_every_disagreement_is_listed_with_its_evidence_and_the_coders_note():
     texts = pd.DataFrame({"doc_id": ["d"] * 4, "segment_id": ["p1", "p2", "p3", ""],
                           "text": ["one " * 100, "two", "three", "Title"]})
     out = agreement.disagreements(cons, agreement.dictionary_values(cons, codes), codes,
-                                   human, texts)
+                                  human, texts)
     assert out[["segment_id", "kind", "human", "dictionary"]].values.tolist() == [
         ["p1", "missed", 1, 0], ["p2", "extra", 0, 1]]
     assert out.loc[0, "human_note"] == "a: she names the harasser"
@@ -127,7 +127,7 @@ def test_the_baseline_says_when_a_code_has_too_few_examples(seed_coding):
     coded, body, codes = seed_coding
     cons = agreement.consensus(coded)
     base = baseline.baseline(cons, agreement.dictionary_values(cons, codes), body,
-                               ["frame.conflict.C1", "backlash.social_sanction"], seed=3)
+                             ["frame.conflict.C1", "backlash.social_sanction"], seed=3)
     base = base.set_index("code")
     c1, sanction = base.loc["frame.conflict.C1"], base.loc["backlash.social_sanction"]
     assert c1["paragraphs"] == 30 and c1["positives"] >= 5

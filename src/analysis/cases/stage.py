@@ -49,8 +49,7 @@ def link_corpus(processed_dir=None, registry: Registry | None = None, book=None,
     tmp = Path(tempfile.mkdtemp(prefix=".linking-", dir=out_dir))
     try:
         mentions, events, unlinked = [], [], []
-        for batch in document_batches(out_dir / "segments.parquet", 65_536,
-                                       columns=LINK_COLUMNS):
+        for batch in document_batches(out_dir / "segments.parquet", 65_536, LINK_COLUMNS):
             m = link_segments(batch, registry)
             e, u = detect_events(batch, m, book, published)
             mentions.append(m)

@@ -72,8 +72,8 @@ def alpha_bars(values: pd.Series, title: str, n: str, thresholds=(0.667, 0.800))
     y = np.arange(len(values))
     v = values.to_numpy(dtype=float)
     ax.barh(y, np.nan_to_num(v), color=[OKABE_ITO["blue"] if x >= thresholds[-1] else
-                                          OKABE_ITO["orange"] if x >= thresholds[0] else
-                                          OKABE_ITO["vermillion"] for x in np.nan_to_num(v)])
+                                        OKABE_ITO["orange"] if x >= thresholds[0] else
+                                        OKABE_ITO["vermillion"] for x in np.nan_to_num(v)])
     for t in thresholds:
         ax.axvline(t, color="#444444", linestyle="--", linewidth=0.8)
         ax.text(t, -0.6, f"{t:.3f}", ha="center", va="bottom", fontsize=7, color="#444444")
@@ -90,7 +90,7 @@ def heatmap(table: pd.DataFrame, title: str, n: str, fmt="{:.0f}", vmax=None, la
     order given."""
     rows, cols = len(table.index), len(table.columns)
     fig, ax = new_figure(width=max(5.0, 2.5 + 0.75 * cols), height=max(2.5, 1.6 + 0.38 * rows),
-                      title=title, n=n)
+                         title=title, n=n)
     if table.empty:
         say_empty(ax, label or "values")
         return fig

@@ -48,7 +48,9 @@ def report_package_versions() -> dict:
 
 
 def provenance(processed, corpus_dir, out_dir, params_path, version, packages, python,
-                entries, notebooks) -> dict:
+               entries, notebooks) -> dict:
+    """The report's record: versions, parameters, input checksums, the stages'
+    keys, the processed tables' checksums and every notebook's entry."""
     stages = {}
     for stage, stamp in (("build", "build.json"), ("coding", "coding.json"),
                          ("linking", "linking.json")):

@@ -118,7 +118,7 @@ def run_report(processed_dir=None, out_dir=None, notebooks_dir=None, parameters_
                 t0 = time.perf_counter()
                 before = listing(staging)
                 nb, deps = execute(nb_path, staging, entries[name]["key"]["parameters"],
-                                    out_dir)
+                                   out_dir)
                 data = (nbformat.writes(nb) + "\n").encode("utf-8")
                 (staging / "notebooks" / f"{name}.ipynb").write_bytes(data)
                 (staging / "notebooks" / f"{name}.html").write_bytes(
