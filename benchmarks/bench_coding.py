@@ -74,7 +74,8 @@ def main():
     if not (out / "segments.parquet").exists():
         if not (corpus / ".complete").exists():
             subprocess.run([py, ROOT / "benchmarks" / "bench_pipeline.py", "--n", str(args.n),
-                            "--seed", str(args.seed), "--jobs", "2"], check=True)
+                            "--seed", str(args.seed), "--jobs", "2", "--work", str(args.work)],
+                           check=True)
         from analysis.corpus.build import build
 
         build(corpus, out)
