@@ -20,6 +20,7 @@ import sys
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
+from typing import NamedTuple
 
 import numpy as np
 import pyarrow as pa
@@ -133,16 +134,26 @@ def process_article(article: Article, rules: Rules) -> Processed:
     return Processed(article.doc_id, text_sha, doc, line_cols, seg_cols)
 
 
+class ArticleRows(NamedTuple):
+    """One article read in a chunk, and how many rows it has in each table
+    (a document row only when cleaning found a body)."""
+
+    doc_id: str
+    text_sha256: str
+    file: str
+    record: int | None
+    rows: dict  # {"documents": 0 or 1, "lines": n, "segments": n}
+
+
 @dataclass
 class Chunk:
     """What a worker returns for a chunk of manifest rows.
 
-    ``keys`` has one (doc_id, text_sha256, file, record, rows) per article read,
-    in order, ``rows`` being its row count in each of ``tables``; ``tables``
-    holds their rows (documents only for those with a body);
-    ``shas`` has the SHA-256 of each manifest row's file, in order."""
+    ``articles`` has one ArticleRows per article read, in order; ``tables``
+    holds their rows; ``shas`` has the SHA-256 of each manifest row's file,
+    in order."""
 
-    keys: list
+    articles: list
     shas: list
     tables: dict
     quarantined: list
@@ -157,19 +168,19 @@ def process_chunk(entries, corpus_dir, rules) -> Chunk:
     was_enabled = gc.isenabled()
     gc.disable()
     try:
-        keys, shas, docs, lines, segs, quarantined, refusals = [], [], [], [], [], [], []
+        read, shas, docs, lines, segs, quarantined, refusals = [], [], [], [], [], [], []
         chars = 0
         for entry in entries:
-            articles, q, r, sha = read_entry(entry, corpus_dir)
-            shas.append(sha)
-            quarantined += q
-            refusals += r
-            for a in articles:
+            got = read_entry(entry, corpus_dir)
+            shas.append(got.sha256)
+            quarantined += got.quarantined
+            refusals += got.refusals
+            for a in got.articles:
                 chars += len(a.text)
                 p = process_article(a, rules)
-                keys.append((p.doc_id, p.text_sha256, a.file, a.record,
-                             (int(p.quarantined is None), len(p.lines["doc_id"]),
-                              len(p.segments["doc_id"]))))
+                read.append(ArticleRows(p.doc_id, p.text_sha256, a.file, a.record, {
+                    "documents": int(p.quarantined is None), "lines": len(p.lines["doc_id"]),
+                    "segments": len(p.segments["doc_id"])}))
                 if p.quarantined is not None:
                     quarantined.append(p.quarantined)
                 else:
@@ -179,7 +190,7 @@ def process_chunk(entries, corpus_dir, rules) -> Chunk:
         tables = {"documents": _table(_rows_to_cols(docs, DOCUMENTS), DOCUMENTS),
                   "lines": _table(_concat(lines, LINES), LINES),
                   "segments": _table(_concat(segs, SEGMENTS), SEGMENTS)}
-        return Chunk(keys, shas, tables, quarantined, refusals, chars)
+        return Chunk(read, shas, tables, quarantined, refusals, chars)
     finally:
         if was_enabled:
             gc.enable()
@@ -283,28 +294,28 @@ def _run(entries, corpus_dir, rules, unlisted, tmp, jobs, progress):
             if refusals:
                 continue  # keep reading: report every refusal at once
             keep, drop = [], set()
-            for doc_id, text_sha, file, record, _ in chunk.keys:
-                if doc_id in seen_ids:
-                    quarantine.append(Quarantined(doc_id, file, DUPLICATE_ID, (
-                        f"doc_id {doc_id!r} is already used by an earlier article; collection "
-                        "record ids must not repeat manifest ids."), record))
-                elif text_sha in seen_text:
-                    quarantine.append(Quarantined(doc_id, file, DUPLICATE, (
-                        f"exact duplicate of {seen_text[text_sha]!r} (same text); kept the "
+            for a in chunk.articles:
+                if a.doc_id in seen_ids:
+                    quarantine.append(Quarantined(a.doc_id, a.file, DUPLICATE_ID, (
+                        f"doc_id {a.doc_id!r} is already used by an earlier article; collection "
+                        "record ids must not repeat manifest ids."), a.record))
+                elif a.text_sha256 in seen_text:
+                    quarantine.append(Quarantined(a.doc_id, a.file, DUPLICATE, (
+                        f"exact duplicate of {seen_text[a.text_sha256]!r} (same text); kept the "
                         "first, set this one aside. Remove its manifest row if it was added "
-                        "twice."), record))
+                        "twice."), a.record))
                 else:
-                    seen_text[text_sha] = doc_id
-                    seen_ids.add(doc_id)
+                    seen_text[a.text_sha256] = a.doc_id
+                    seen_ids.add(a.doc_id)
                     keep.append(True)
                     continue
                 keep.append(False)
-                drop.add(doc_id)
+                drop.add(a.doc_id)
             quarantine += [q for q in chunk.quarantined if q.doc_id not in drop]
-            for i, name in enumerate(("documents", "lines", "segments")):
+            for name in ("documents", "lines", "segments"):
                 t = chunk.tables[name]
                 if drop:  # by position: a repeated id must not take the first article along
-                    counts = [k[4][i] for k in chunk.keys]
+                    counts = [a.rows[name] for a in chunk.articles]
                     t = t.filter(pa.array(np.repeat(keep, counts), pa.bool_()))
                 if t.num_rows:
                     writers[name].write_table(t)

@@ -22,6 +22,7 @@ import csv
 import io
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import NamedTuple
 
 from ..core.fileio import sha256_bytes
 from ..core.text import normalize
@@ -131,43 +132,51 @@ def _check_text(text: str) -> str:
     return text
 
 
-def read_entry(entry: Entry, corpus_dir: Path):
-    """Read one manifest row: (articles, quarantined, refusals, sha256 of the file).
+class EntryRead(NamedTuple):
+    """What one manifest row gave: its articles (one, or a collection's
+    records), what was set aside, refusals (problems that must stop the run,
+    such as a checksum mismatch) and the SHA-256 of the file's bytes."""
 
-    Refusals are problems that must stop the run (a checksum mismatch).
-    """
+    articles: list
+    quarantined: list
+    refusals: list
+    sha256: str
+
+
+def read_entry(entry: Entry, corpus_dir: Path) -> EntryRead:
+    """Read one manifest row (see EntryRead)."""
     path = Path(corpus_dir) / entry.file
     data = path.read_bytes()
     sha = sha256_bytes(data)
     if entry.sha256 and entry.sha256 != sha:
-        return [], [], [
+        return EntryRead([], [], [
             f"{path}: checksum mismatch: manifest.csv line {entry.line} records sha256 "
             f"{entry.sha256} but the file's is {sha}. Raw data must stay as collected: restore "
             "the original file; if this is a new version on purpose, add it as a new article "
-            "(`analysis add`) and remove the old row."], sha
+            "(`analysis add`) and remove the old row."], sha)
     fmt = FORMATS.get(path.suffix.lower())
 
     def quarantine(reason, detail, record=None, doc_id=entry.doc_id):
         return Quarantined(doc_id, entry.file, reason, detail, record)
 
     if fmt is None:
-        return [], [quarantine(UNSUPPORTED, (
+        return EntryRead([], [quarantine(UNSUPPORTED, (
             f"{path}: unsupported file type {path.suffix!r}; supported are "
-            f"{', '.join(sorted(FORMATS))}. Convert it, or remove its manifest row."))], [], sha
+            f"{', '.join(sorted(FORMATS))}. Convert it, or remove its manifest row."))], [], sha)
     if not data.strip():
-        return [], [quarantine(EMPTY, f"{path}: the file is empty; restore its content "
-                                      "or remove its manifest row.")], [], sha
+        return EntryRead([], [quarantine(EMPTY, f"{path}: the file is empty; restore its "
+                                               "content or remove its manifest row.")], [], sha)
     try:
         text, encoding = decode(data, entry.encoding)
     except DecodeProblem as e:
-        return [], [quarantine(UNDECODABLE, f"{path}: {e}.")], [], sha
+        return EntryRead([], [quarantine(UNDECODABLE, f"{path}: {e}.")], [], sha)
 
     base = dict(doc_id=entry.doc_id, file=entry.file, format=fmt, encoding=encoding,
                 sha256=sha, meta=dict(entry.meta))
     if fmt == "txt":
-        return [Article(text=text, **base)], [], [], sha
+        return EntryRead([Article(text=text, **base)], [], [], sha)
     if fmt == "html":
-        return [_html_article(text, base)], [], [], sha
+        return EntryRead([_html_article(text, base)], [], [], sha)
     records = _jsonl_records if fmt == "jsonl" else _csv_records
     articles, quarantined = [], []
     seen = {}
@@ -211,7 +220,7 @@ def read_entry(entry: Entry, corpus_dir: Path):
             continue
         articles.append(Article(**{**base, "doc_id": doc_id, "meta": meta},
                                 text=text_value, record=line))
-    return articles, quarantined, [], sha
+    return EntryRead(articles, quarantined, [], sha)
 
 
 def _jsonl_records(text):
