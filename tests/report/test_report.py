@@ -372,13 +372,15 @@ def test_a_selection_with_no_documents_still_runs_every_notebook_and_says_so(see
 
 @pytest.mark.slow
 def test_markup_in_an_article_reaches_the_report_as_text(tmp_path):
+    # HTML in the text and the outlet; a "$" that matplotlib would take for maths
     article = ("A Headline\n\n"
                "Online trolls called her a liar <b>and she was falsely accused</b> of lying, "
                "the report said.\n\n"
                "She was fired by the company <script>alert('x')</script> in May.\n")
     corpus = write_corpus(tmp_path / "corpus", {"a.txt": article.encode()},
-                          {"a.txt": {"outlet": "<i>The Outlet</i>", "kind": "news report",
-                                     "published": "2021-06-01", "date_basis": "stated"}})
+                          {"a.txt": {"outlet": "<i>The Outlet</i> $\\frac{ $",
+                                     "kind": "news report", "published": "2021-06-01",
+                                     "date_basis": "stated"}})
     proc = report(tmp_path, corpus=corpus)
     assert ran(proc) == NOTEBOOKS  # every notebook runs on a one-article corpus too
     out = tmp_path / "reports"

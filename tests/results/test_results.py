@@ -84,3 +84,13 @@ def test_an_empty_selection_gives_a_figure_that_says_so():
     fig = plots.event_timeline(pd.DataFrame(columns=["case_id", "when"]), "T", "n = 0")
     assert [t.get_text() for t in fig.axes[0].texts] == ["No dated case events in the selected "
                                                          "documents"]
+
+
+def test_dollar_signs_in_labels_are_text_not_maths(tmp_path):
+    # an outlet name from the corpus; as maths text it would not even parse
+    counts = pd.Series({r"Cash $\frac{ Weekly $ news": 2, "$5 Daily": 1})
+    fig = plots.bars(counts, "Documents by outlet", "n = 3 documents", "Documents")
+    labels = [t.get_text() for t in fig.axes[0].get_yticklabels()]
+    files = plots.save_figure(fig, "outlets", tmp_path, ("png", "svg"))
+    assert [p.name for p in files] == ["outlets.png", "outlets.svg"]
+    assert labels == [r"Cash $\frac{ Weekly $ news", "$5 Daily"]

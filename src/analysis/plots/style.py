@@ -35,6 +35,9 @@ STYLE = {
     "figure.dpi": 100, "savefig.dpi": 150, "figure.facecolor": "white",
     "savefig.facecolor": "white", "svg.hashsalt": "analysis", "svg.fonttype": "path",
     "image.cmap": "cividis",
+    # labels come from the corpus (outlet names, case titles): a "$" there is
+    # a dollar sign, never the start of matplotlib's maths text
+    "text.parse_math": False,
 }
 _METADATA = {"png": {"Software": None}, "svg": {"Date": None, "Creator": None}}
 

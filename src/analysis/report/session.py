@@ -37,7 +37,8 @@ from ..validation.sheets import read_coders, read_sheets
 _READ: dict = {}
 # folders of manual coding sheets read in this process: {folder as given: {file: sha256}}
 _FOLDERS: dict = {}
-_MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]<>()#+!|~])")
+# Markdown's specials, and "$", which JupyterLab and nbconvert take for maths
+_MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]<>()#+!|~$])")
 
 
 class Session:
