@@ -16,7 +16,7 @@ from .coding.kwic import kwic
 from .coding.methods import methods_markdown
 from .core import paths
 from .core.errors import InputError
-from .core.fileio import shown, write_bytes_atomic
+from .core.fileio import csv_bytes, shown, write_bytes_atomic
 from .core.parquet import read_table
 from .corpus.manifest import METADATA, add_article, record_checksums
 from .corpus.synthetic import write_corpus
@@ -250,7 +250,7 @@ def _sheet(args):
     documents, segments, labels = _sheet_inputs(args.processed)
     units = sample_units(documents, segments, args.unit, args.n, args.seed, args.stratify)
     sheet = blank_sheet(units, sheet_codes(labels), args.coder)
-    write_bytes_atomic(args.out, sheet.to_csv(index=False, lineterminator="\n").encode())
+    write_bytes_atomic(args.out, csv_bytes(sheet))
     print(f"Wrote {shown(args.out)}: {len(units)} {args.unit}(s) x "
           f"{sheet['code'].nunique()} codes for {args.coder} (seed {args.seed}"
           + (f", stratified by {args.stratify}" if args.stratify else "") + "). Fill the value "

@@ -5,8 +5,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from analysis.core.parquet import read_table
 from analysis.validation.agreement import alpha, alpha_table, verdict
-from conftest import run_cli
+from analysis.validation.sheets import read_coders, read_sheets
+from conftest import run_cli, write_corpus
 
 
 def long_form(matrix):
@@ -129,3 +131,32 @@ def test_agreement_reports_alpha_between_coders_from_their_sheets(seed_build, co
     assert line.split() == ["paragraph", "backlash.censorship", "5", "2", f"{expected:.3f}",
                             "unreliable"]
     assert not np.isnan(expected)
+
+
+def test_a_sheet_neutralises_formulas_from_the_corpus_and_reads_notes_back(coders, tmp_path):
+    # a paragraph that a spreadsheet would run as a formula, and one that is a plain minus
+    article = ("A Court Report\n\n"
+               "=HYPERLINK(\"http://example.org\",\"click\") was posted under the article.\n\n"
+               "-- The court dismissed the suit on Tuesday, the lawyer said.\n")
+    corpus = write_corpus(tmp_path / "corpus", {"a.txt": article.encode()})
+    run_cli("build", "--corpus", corpus, "--out", tmp_path / "processed", check=0)
+    sheet_path = tmp_path / "sheet.csv"
+    run_cli("sheet", "--coder", "ann", "--coders", coders, "--processed",
+            tmp_path / "processed", "--n", 5, "--out", sheet_path, check=0)
+    sheet = pd.read_csv(sheet_path, dtype=str, keep_default_na=False)
+    texts = set(sheet["text"])
+    assert "'=HYPERLINK(\"http://example.org\",\"click\") was posted under the article." in texts
+    assert "'-- The court dismissed the suit on Tuesday, the lawyer said." in texts
+    assert not any(t.startswith(("=", "-", "+", "@")) for t in texts)
+    # a coder fills the sheet in a spreadsheet, which keeps the apostrophe before a formula
+    sheet["value"] = "0"
+    sheet["note"] = "'=not a formula, a note"
+    sheet.to_csv(sheet_path, index=False)
+    proc = run_cli("agreement", sheet_path, "--coders", coders, "--processed",
+                   tmp_path / "processed", check=0)
+    assert "coded value(s) from 1 sheet(s), 1 coder(s)" in proc.stdout
+    processed = tmp_path / "processed"
+    coded = read_sheets([sheet_path], sorted(set(sheet["code"])),
+                        read_table("documents", processed), read_table("segments", processed),
+                        read_coders(coders))
+    assert set(coded["note"]) == {"=not a formula, a note"}

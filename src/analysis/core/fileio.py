@@ -117,3 +117,40 @@ def read_json(path) -> dict:
         return json.loads(Path(path).read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return {}
+
+
+# A cell a spreadsheet would run as a formula (OWASP, "CSV injection"): text
+# from the corpus or from coders may start with any of these.
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def spreadsheet_safe(value):
+    """A text cell that a spreadsheet shows as text: one starting like a
+    formula gets a leading apostrophe (spreadsheets hide it); numbers written
+    as text ("-0.5") and other values are returned as they are."""
+    if not isinstance(value, str) or not value.startswith(_FORMULA_START):
+        return value
+    try:
+        float(value)
+        return value
+    except ValueError:
+        return "'" + value
+
+
+def from_spreadsheet(value: str) -> str:
+    """A cell read back from a CSV this package wrote: the apostrophe that
+    ``spreadsheet_safe`` put before a formula-like text is taken off again."""
+    if isinstance(value, str) and value[:1] == "'" and value[1:2] and value[1] in "=+-@\t\r":
+        return value[1:]
+    return value
+
+
+def csv_bytes(df, index=False) -> bytes:
+    """A DataFrame as UTF-8 CSV with LF line ends, every text cell (and a
+    text index when written) made spreadsheet-safe."""
+    safe = df.copy()
+    for column in safe.select_dtypes(include=["object", "string"]).columns:
+        safe[column] = safe[column].map(spreadsheet_safe, na_action="ignore")
+    if index and safe.index.dtype == object:
+        safe.index = safe.index.map(spreadsheet_safe)
+    return safe.to_csv(index=index, lineterminator="\n").encode("utf-8")

@@ -27,7 +27,7 @@ from IPython.display import Markdown
 from .. import __version__
 from ..core import paths
 from ..core.errors import InputError
-from ..core.fileio import csv_checksums, sha256_file, write_bytes_atomic
+from ..core.fileio import csv_bytes, csv_checksums, sha256_file, write_bytes_atomic
 from ..core.stages import STAMPS, stamp_checksums
 from ..plots.style import FORMATS, save_figure
 from ..results.selection import select_documents
@@ -120,10 +120,11 @@ class Session:
         return files
 
     def save_table(self, df, stem: str, caption: str, n: str, index=False) -> Path:
-        """Save ``df`` as tables/stem.csv (UTF-8, LF line ends) plus
-        tables/stem.json; returns the CSV's path."""
+        """Save ``df`` as tables/stem.csv (UTF-8, LF line ends, text cells that
+        a spreadsheet would run as formulas neutralised) plus tables/stem.json;
+        returns the CSV's path."""
         path = self.output / "tables" / f"{stem}.csv"
-        write_bytes_atomic(path, df.to_csv(index=index, lineterminator="\n").encode("utf-8"))
+        write_bytes_atomic(path, csv_bytes(df, index=index))
         self._sidecar("tables", stem, caption, n, [path.name], rows=len(df))
         return path
 

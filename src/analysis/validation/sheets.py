@@ -27,6 +27,7 @@ import numpy as np
 import pandas as pd
 
 from ..core.errors import InputError
+from ..core.fileio import from_spreadsheet
 
 UNITS = ("document", "paragraph")
 REQUIRED = ("unit", "doc_id", "segment_id", "coder", "code", "value")
@@ -134,7 +135,8 @@ def read_sheets(paths, codes: list, documents: pd.DataFrame, segments: pd.DataFr
             if row["value"]:
                 rows.append({"sheet": path.name, "line": line, "unit": unit, "doc_id": doc,
                              "segment_id": seg, "coder": row["coder"], "code": row["code"],
-                             "value": row["value"], "note": row.get("note", "")})
+                             "value": row["value"],
+                             "note": from_spreadsheet(row.get("note") or "")})
         frames.append(pd.DataFrame(rows, columns=["sheet", "line", "unit", "doc_id",
                                                   "segment_id", "coder", "code", "value",
                                                   "note"]))
