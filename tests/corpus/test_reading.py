@@ -156,3 +156,26 @@ def test_a_record_id_that_repeats_a_manifest_id_is_set_aside_and_the_first_kept(
     assert list(lines.text) == ["Title One", "", "The first article's only paragraph."]
     q = table(tmp_path / "o", "quarantine")
     assert list(q.reason) == ["duplicate_id"] and "already used by an earlier article" in q.detail[0]
+
+
+def test_the_same_corpus_in_two_folders_gives_the_same_bytes_and_no_absolute_path(tmp_path):
+    """What is set aside names files relative to the corpus folder, so the
+    outputs (quarantine included) do not depend on where the corpus lives."""
+    articles = {"a.txt": ARTICLE.encode(), "empty.txt": b"",
+                "col.jsonl": b'{"id": "r1", "text": "A record."}\nnot json\n',
+                "weird.xyz": b"some bytes\n"}
+    outs = []
+    for where in ("first/place", "second"):
+        corpus = write_corpus(tmp_path / where / "corpus", articles)
+        (corpus / "stray.txt").write_text("a file nobody listed\n")
+        out = tmp_path / where / "processed"
+        run_cli("build", "--corpus", corpus, "--out", out, check=0)
+        outs.append(out)
+    files = sorted(p.name for p in outs[0].iterdir())
+    assert files == sorted(p.name for p in outs[1].iterdir())
+    for name in files:
+        assert (outs[0] / name).read_bytes() == (outs[1] / name).read_bytes(), name
+    q = table(outs[0], "quarantine")
+    assert set(q.reason) == {"empty", "bad_record", "unsupported_format", "unlisted"}
+    assert not any(str(tmp_path) in d for d in q.detail)
+    assert q.set_index("reason").loc["unlisted", "detail"].startswith("stray.txt: in the corpus")

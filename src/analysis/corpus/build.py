@@ -227,7 +227,7 @@ def build(corpus_dir=None, out_dir=None, rules_path=None, jobs=None, force=False
     present = list_files(corpus_dir)
     entries = read_manifest(corpus_dir, present)
     rules = load_rules(rules_path or paths.CLEANING_RULES, corpus_dir / paths.CORPUS_RULES_NAME)
-    unlisted = unlisted_files(corpus_dir, entries, present)
+    unlisted = unlisted_files(entries, present)
     key = {
         "analysis": __version__,
         "code_sha256": code_fingerprint("corpus.build"),

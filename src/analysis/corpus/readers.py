@@ -144,7 +144,9 @@ class EntryRead(NamedTuple):
 
 
 def read_entry(entry: Entry, corpus_dir: Path) -> EntryRead:
-    """Read one manifest row (see EntryRead)."""
+    """Read one manifest row (see EntryRead). What is set aside names the file
+    as the manifest does, relative to the corpus folder, so the outputs do
+    not depend on where the corpus lives."""
     path = Path(corpus_dir) / entry.file
     data = path.read_bytes()
     sha = sha256_bytes(data)
@@ -161,15 +163,15 @@ def read_entry(entry: Entry, corpus_dir: Path) -> EntryRead:
 
     if fmt is None:
         return EntryRead([], [quarantine(UNSUPPORTED, (
-            f"{path}: unsupported file type {path.suffix!r}; supported are "
+            f"{entry.file}: unsupported file type {path.suffix!r}; supported are "
             f"{', '.join(sorted(FORMATS))}. Convert it, or remove its manifest row."))], [], sha)
     if not data.strip():
-        return EntryRead([], [quarantine(EMPTY, f"{path}: the file is empty; restore its "
+        return EntryRead([], [quarantine(EMPTY, f"{entry.file}: the file is empty; restore its "
                                                "content or remove its manifest row.")], [], sha)
     try:
         text, encoding = decode(data, entry.encoding)
     except DecodeProblem as e:
-        return EntryRead([], [quarantine(UNDECODABLE, f"{path}: {e}.")], [], sha)
+        return EntryRead([], [quarantine(UNDECODABLE, f"{entry.file}: {e}.")], [], sha)
 
     base = dict(doc_id=entry.doc_id, file=entry.file, format=fmt, encoding=encoding,
                 sha256=sha, meta=dict(entry.meta))
@@ -181,7 +183,7 @@ def read_entry(entry: Entry, corpus_dir: Path) -> EntryRead:
     articles, quarantined = [], []
     seen = {}
     for line, rec, problem in records(text):
-        where = f"{path}, line {line}"
+        where = f"{entry.file}, line {line}"
         if problem:
             quarantined.append(quarantine(BAD_RECORD, f"{where}: {problem}", line, None))
             continue
@@ -336,7 +338,7 @@ def _html_article(html: str, base: dict) -> Article:
                    title=normalize(title) if title else None, **base)
 
 
-def unlisted_files(corpus_dir: Path, entries: list[Entry], present: set) -> list[Quarantined]:
+def unlisted_files(entries: list[Entry], present: set) -> list[Quarantined]:
     """Files in the corpus folder (``present``, from list_files) that no manifest
     row names; hidden files, the manifest, READMEs and the corpus's cleaning
     rules excepted."""
@@ -346,8 +348,8 @@ def unlisted_files(corpus_dir: Path, entries: list[Entry], present: set) -> list
         parts = rel.split("/")
         if any(part.startswith(".") for part in parts) or parts[-1].lower().startswith("readme"):
             continue
-        p = Path(corpus_dir) / rel
         out.append(Quarantined(None, rel, UNLISTED, (
-            f"{p}: in the corpus folder but not in manifest.csv, so it was not read; "
-            f"add it with `analysis add {p} --corpus {corpus_dir}`, or move it out.")))
+            f"{rel}: in the corpus folder but not in manifest.csv, so it was not read; "
+            f"add it with `analysis add CORPUS/{rel} --corpus CORPUS` (CORPUS: the corpus "
+            "folder), or move it out.")))
     return out
