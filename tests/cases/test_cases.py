@@ -111,3 +111,13 @@ def test_a_registry_change_relinks_without_recoding(tmp_path):
     assert "Coding is up to date" in proc.stdout
     assert "wrote cases.parquet, case_mentions.parquet" in proc.stdout
     assert not len(table(out, "case_mentions"))
+
+
+def test_an_empty_or_one_letter_name_is_refused_before_anything_is_written(tmp_path):
+    bad = tmp_path / "cases.yaml"
+    bad.write_text(ORIGINAL.replace('surnames: ["Luo"]', 'surnames: ["L"]', 1)
+                   .replace('aliases: ["his wife"]', 'aliases: ["his wife", ""]', 1))
+    proc = run_cli("build", "--out", tmp_path / "out", "--cases", bad, check=2)
+    assert "party 'wang_wife': alias '' is empty or shorter than two letters" in proc.stderr
+    assert "surname 'L' is empty or shorter than two letters" in proc.stderr
+    assert not (tmp_path / "out").exists()

@@ -178,3 +178,13 @@ def test_hyperscan_finds_what_a_naive_per_pattern_regex_finds():
         extra = fast - naive
         assert all(any(k == k2 and s2 <= s and e <= e2 for k2, s2, e2 in naive)
                    for k, s, e in extra), (text, extra)
+
+
+def test_a_phrase_without_words_and_a_pattern_matching_nothing_are_refused(tmp_path):
+    msg = _refusal(tmp_path, _replace('            phrases: ["campaigns to tackle",',
+                                      '            phrases: ["*", "campaigns to tackle",'))
+    assert "phrase '*' has no letter or digit, so it would match nearly anywhere" in msg
+    msg = _refusal(tmp_path, _replace('            phrases: ["campaigns to tackle",',
+                                      '            patterns: ["(abc)?"]\n'
+                                      '            phrases: ["campaigns to tackle",'))
+    assert "pattern '(abc)?' matches empty text, so it would mark every paragraph" in msg

@@ -147,6 +147,7 @@ def load_registry(path=None) -> Registry:
             problems.append(f"{where}: year must be a whole number such as 2021.")
 
         for a in spec.get("aliases") or []:
+            _check_name(problems, f"{where}: alias", a)
             _claim(problems, alias_owner, a, cid, where)
         parties, party_ids = [], set()
         for j, ps in enumerate(spec.get("parties") or [], start=1):
@@ -165,7 +166,10 @@ def load_registry(path=None) -> Registry:
                 problems.append(f"{pwhere}: role {ps.get('role')!r} is not one of "
                                 f"{', '.join(ROLES)}.")
             for a in ps.get("aliases") or []:
+                _check_name(problems, f"{pwhere}: alias", a)
                 _claim(problems, alias_owner, a, cid, where)
+            for name in ps.get("surnames") or []:
+                _check_name(problems, f"{pwhere}: surname", name)
             parties.append(Party(cid, pid, str(ps.get("name") or pid), str(ps.get("role")),
                                  tuple(str(a) for a in ps.get("aliases") or []),
                                  tuple(str(s) for s in ps.get("surnames") or [])))
@@ -179,6 +183,14 @@ def load_registry(path=None) -> Registry:
     if problems:
         raise InputError(problems)
     return Registry(version, hashlib.sha256(raw).hexdigest(), tuple(cases))
+
+
+def _check_name(problems, what: str, name) -> None:
+    """A name the linker searches for must hold at least two letters or
+    digits: an empty or one-letter name would link nearly every sentence."""
+    if len(re.findall(r"\w", str(name or ""))) < 2:
+        problems.append(f"{what} {name!r} is empty or shorter than two letters, so it would "
+                        "link nearly every sentence; write the name in full (or remove it).")
 
 
 def _claim(problems, owners: dict, alias, case_id: str, where: str):

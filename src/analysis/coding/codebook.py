@@ -21,6 +21,7 @@ from .schema import FAMILIES, FAVOURS, Code, Codebook, Indicator, phrase_express
 # fingerprints of codebooks (with their design) whose expressions and examples
 # passed the checks in this process; the code cannot change within a process
 _CHECKED: set = set()
+_WORD = re.compile(r"\w")
 _TOP_KEYS = {"version", "changelog", "guards", "default_guards", "codes"}
 _CODE_KEYS = {"id", "family", "label", "definition", "include", "exclude", "questions",
               "indicators", "examples", "guards"}
@@ -147,6 +148,12 @@ def load_codebook(path=None, design=None, known_good=()) -> Codebook:
     return book
 
 
+def _check_phrase(problems, where: str, what: str, phrase: str) -> None:
+    if not _WORD.search(phrase):
+        problems.append(f"{where}: {what} {phrase!r} has no letter or digit, so it would "
+                        "match nearly anywhere; write the words it stands for.")
+
+
 def _design_ids(design: Path) -> dict:
     doc = read_mapping(design, design.read_bytes())
     out = {}
@@ -191,9 +198,13 @@ def _indicators(problems, path, code_id, items, inherited, guards):
         patterns = [str(p) for p in spec.get("patterns") or []]
         if not phrases and not patterns:
             problems.append(f"{where}: no phrases or patterns; give at least one.")
+        for p in phrases:
+            _check_phrase(problems, where, "phrase", p)
         for p in patterns:
             try:
-                re.compile(p)
+                if re.compile(p).fullmatch(""):
+                    problems.append(f"{where}: pattern {p!r} matches empty text, so it would "
+                                    "mark every paragraph; make it require at least a word.")
             except re.error as e:
                 problems.append(f"{where}: pattern {p!r} does not compile ({e}); fix the "
                                 "regular expression.")
@@ -210,6 +221,8 @@ def _indicators(problems, path, code_id, items, inherited, guards):
                 problems.append(f"{where}: context needs phrases (a list) and window (words "
                                 "either side, a positive whole number).")
                 cphrases, window = (), 0
+            for p in cphrases:
+                _check_phrase(problems, where, "context phrase", p)
         favours = str(spec.get("favours") or "")
         if code_id.startswith("outcome.") and favours not in FAVOURS:
             problems.append(f"{where}: favours {favours or None!r} is not one of "
@@ -219,8 +232,8 @@ def _indicators(problems, path, code_id, items, inherited, guards):
                             "favours.")
         out.append(Indicator(code=code_id, id=iid, favours=favours,
                              grounds=tuple(str(g) for g in spec.get("grounds") or ()),
-                             expressions=tuple(phrase_expression(p) for p in phrases) + tuple(
-                                 patterns),
+                             expressions=tuple(phrase_expression(p) for p in phrases
+                                               if _WORD.search(p)) + tuple(patterns),
                              guards=gs, phrases=tuple(phrases), patterns=tuple(patterns),
                              context_window=window, context_phrases=cphrases))
     return out
