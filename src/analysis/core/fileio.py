@@ -5,9 +5,11 @@ place only when complete, so an interrupted run never leaves a half-written
 file; a file whose new bytes equal the old ones is not touched at all.
 """
 
+import errno
 import hashlib
 import json
 import os
+import stat
 import tempfile
 from pathlib import Path
 
@@ -40,6 +42,55 @@ def sha256_file(path) -> str:
         while block := f.read(_CHUNK):
             h.update(block)
     return h.hexdigest()
+
+
+class NotRegular(Exception):
+    """A path that is not a regular file: a symbolic link, FIFO, device,
+    socket or folder. ``kind`` names which, in words."""
+
+    def __init__(self, path, kind: str):
+        self.path, self.kind = path, kind
+        super().__init__(f"{path}: is a {kind}, not a regular file")
+
+
+def file_kind(mode: int) -> str:
+    """'' for a regular file, else what the ``st_mode`` says it is, in words."""
+    if stat.S_ISREG(mode):
+        return ""
+    if stat.S_ISLNK(mode):
+        return "symbolic link"
+    if stat.S_ISDIR(mode):
+        return "folder"
+    if stat.S_ISFIFO(mode):
+        return "FIFO (named pipe)"
+    if stat.S_ISCHR(mode) or stat.S_ISBLK(mode):
+        return "device"
+    if stat.S_ISSOCK(mode):
+        return "socket"
+    return "special file"
+
+
+def read_regular(path) -> bytes:
+    """The bytes of a regular file. Never follows a symbolic link (the last
+    component is checked with lstat and opened with O_NOFOLLOW), never opens a
+    FIFO or device, and checks that what was opened is what was checked.
+    Raises NotRegular otherwise."""
+    before = os.lstat(path)
+    kind = file_kind(before.st_mode)
+    if kind:
+        raise NotRegular(path, kind)
+    flags = os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0)
+    try:
+        fd = os.open(path, flags)
+    except OSError as e:
+        if e.errno == errno.ELOOP:  # replaced by a link after the check
+            raise NotRegular(path, "symbolic link") from None
+        raise
+    with os.fdopen(fd, "rb") as f:
+        now = os.fstat(fd)
+        if (now.st_dev, now.st_ino) != (before.st_dev, before.st_ino) or file_kind(now.st_mode):
+            raise NotRegular(path, file_kind(now.st_mode) or "file replaced while reading")
+        return f.read()
 
 
 def temp_path_beside(path) -> Path:

@@ -7,12 +7,13 @@ article's decoded raw text; normalisation (``core.text``) changes only the
 ``text`` columns.
 """
 
+import os
 import re
 from dataclasses import dataclass
 from pathlib import Path
 
 from ..core.errors import InputError
-from ..core.fileio import read_mapping, sha256_bytes
+from ..core.fileio import NotRegular, read_mapping, read_regular, sha256_bytes
 from ..core.text import normalize
 
 ROLES = ("title", "body", "caption", "credit", "comment", "boilerplate", "blank")
@@ -78,9 +79,13 @@ def load_rules(path, corpus_rules=None) -> Rules:
     generic = _rules(problems, path, "generic", doc.get("generic") or [])
     profiles = _profiles(problems, path, doc.get("profiles") or {})
     fingerprint_parts = [raw]
-    if corpus_rules is not None and Path(corpus_rules).is_file():
+    if corpus_rules is not None and os.path.lexists(corpus_rules):
         cpath = Path(corpus_rules)
-        craw = cpath.read_bytes()
+        try:
+            craw = read_regular(cpath)
+        except NotRegular as e:
+            raise InputError(f"{e}; a corpus's cleaning rules must be a regular file in the "
+                             "corpus folder (copy the file itself there).") from None
         cdoc = read_mapping(cpath, craw)
         _unknown(problems, cpath, "top level", cdoc, _CORPUS_TOP_KEYS)
         extra = _profiles(problems, cpath, cdoc.get("profiles") or {})

@@ -15,6 +15,8 @@ record's document id is ``<manifest doc_id>.<record id>``, or
 
 What cannot be used is returned as Quarantined items with the reason and the
 fix; a checksum that no longer matches is a refusal (raw data was edited).
+Only regular files inside the corpus folder are read: a symbolic link (or a
+file inside a linked folder), a FIFO or a device is set aside unread.
 """
 
 import codecs
@@ -24,9 +26,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import NamedTuple
 
-from ..core.fileio import sha256_bytes
+from ..core.fileio import NotRegular, read_regular, sha256_bytes
 from ..core.text import normalize
-from .manifest import DOC_ID_RE, METADATA, Entry, check_metadata
+from .manifest import DOC_ID_RE, METADATA, Entry, Listing, check_metadata
 
 FORMATS = {".txt": "txt", ".html": "html", ".htm": "html", ".jsonl": "jsonl", ".csv": "csv"}
 
@@ -39,6 +41,7 @@ BAD_RECORD = "bad_record"
 UNSUPPORTED = "unsupported_format"
 UNLISTED = "unlisted"
 NO_BODY = "no_body"
+NOT_REGULAR = "not_regular_file"
 
 
 @dataclass
@@ -148,7 +151,16 @@ def read_entry(entry: Entry, corpus_dir: Path) -> EntryRead:
     as the manifest does, relative to the corpus folder, so the outputs do
     not depend on where the corpus lives."""
     path = Path(corpus_dir) / entry.file
-    data = path.read_bytes()
+
+    def quarantine(reason, detail, record=None, doc_id=entry.doc_id):
+        return Quarantined(doc_id, entry.file, reason, detail, record)
+
+    try:
+        if entry.special:
+            raise NotRegular(entry.file, entry.special)
+        data = read_regular(path)
+    except NotRegular as e:
+        return EntryRead([], [quarantine(NOT_REGULAR, _not_regular(entry.file, e.kind))], [], "")
     sha = sha256_bytes(data)
     if entry.sha256 and entry.sha256 != sha:
         return EntryRead([], [], [
@@ -157,9 +169,6 @@ def read_entry(entry: Entry, corpus_dir: Path) -> EntryRead:
             "the original file; if this is a new version on purpose, add it as a new article "
             "(`analysis add`) and remove the old row."], sha)
     fmt = FORMATS.get(path.suffix.lower())
-
-    def quarantine(reason, detail, record=None, doc_id=entry.doc_id):
-        return Quarantined(doc_id, entry.file, reason, detail, record)
 
     if fmt is None:
         return EntryRead([], [quarantine(UNSUPPORTED, (
@@ -338,17 +347,29 @@ def _html_article(html: str, base: dict) -> Article:
                    title=normalize(title) if title else None, **base)
 
 
-def unlisted_files(entries: list[Entry], present: set) -> list[Quarantined]:
-    """Files in the corpus folder (``present``, from list_files) that no manifest
-    row names; hidden files, the manifest, READMEs and the corpus's cleaning
-    rules excepted."""
+def _not_regular(rel: str, kind: str) -> str:
+    return (f"{rel}: a {kind}, not a regular file; it was not read (only files inside the "
+            "corpus folder are). Put a copy of the article itself in its place.")
+
+
+def unlisted_files(entries: list[Entry], listing: Listing) -> list[Quarantined]:
+    """What the corpus folder holds (``listing``, from list_files) that no
+    manifest row names: files, and links, FIFOs or devices (never read);
+    hidden files, the manifest, READMEs and the corpus's cleaning rules
+    excepted."""
     listed = {e.file for e in entries}
+    # a linked folder whose files are listed is reported through those rows
+    listed |= {"/".join(e.file.split("/")[:i]) for e in entries if e.special
+               for i in range(1, e.file.count("/") + 1)}
     out = []
-    for rel in sorted(present - listed - {"manifest.csv", "cleaning.yaml"}):
+    for rel in sorted((listing.files | set(listing.special)) - listed
+                      - {"manifest.csv", "cleaning.yaml"}):
         parts = rel.split("/")
         if any(part.startswith(".") for part in parts) or parts[-1].lower().startswith("readme"):
             continue
-        out.append(Quarantined(None, rel, UNLISTED, (
+        kind = listing.special.get(rel)
+        out.append(Quarantined(None, rel, NOT_REGULAR, _not_regular(rel, kind)) if kind else
+                   Quarantined(None, rel, UNLISTED, (
             f"{rel}: in the corpus folder but not in manifest.csv, so it was not read; "
             f"add it with `analysis add CORPUS/{rel} --corpus CORPUS` (CORPUS: the corpus "
             "folder), or move it out.")))
