@@ -77,3 +77,30 @@ def test_checksums_command_does_not_read_through_links(tmp_path):
     manifest = (corpus / "manifest.csv").read_text()
     assert hashlib.sha256(ARTICLE.encode()).hexdigest() in manifest
     assert hashlib.sha256(SECRET.encode()).hexdigest() not in manifest
+
+
+def test_a_bad_csv_record_is_set_aside_and_reading_resumes_with_fields_of_any_size(tmp_path):
+    long_text = "The court heard the case again. " * 7000  # 224,000 characters
+    rows = ['id,outlet,text',
+            'r1,Daily,"A first article. It is quoted, with a comma."',
+            'r2,Daily,"She said "no" to the offer."',            # unescaped quote
+            'r3,Daily,A plain article without quotes.',
+            'r4,Daily,"An opening quote that never closes.',    # unbalanced
+            'r5,Daily,Another plain article.',
+            'r6,Daily,"A quoted article."',
+            f'r7,Daily,"{long_text}"',
+            'r8,Daily,"A quoted article over',
+            'two lines."',
+            'r9,Daily,The last article.']
+    corpus = write_corpus(tmp_path / "c", {"col.csv": ("\n".join(rows) + "\n").encode()})
+    out = tmp_path / "o"
+    proc = run_cli("build", "--corpus", corpus, "--out", out, check=0)
+    docs, q = table(out, "documents"), table(out, "quarantine")
+    assert list(docs.doc_id) == [f"col.r{i}" for i in (1, 3, 5, 6, 7, 8, 9)]
+    assert list(q.record) == [3, 5] and set(q.reason) == {"bad_record"}
+    assert len(docs) + len(q) == 9  # every record in is a document or set aside
+    assert q.detail[0].startswith("col.csv, line 3: malformed CSV (',' expected after '\"')")
+    assert "found 2 line(s) further on" in q.detail[1]
+    assert "reading resumed on the next line" in q.detail[1]
+    assert docs.set_index("doc_id").loc["col.r7", "n_body_chars"] == len(long_text.strip())
+    assert "7 document(s), 2 set aside (bad_record: 2)" in proc.stdout

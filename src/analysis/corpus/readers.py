@@ -22,6 +22,8 @@ file inside a linked folder), a FIFO or a device is set aside unread.
 import codecs
 import csv
 import io
+import itertools
+import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import NamedTuple
@@ -81,6 +83,8 @@ class Quarantined:
 class DecodeProblem(Exception):
     pass
 
+
+_FIELD_LIMIT = min(sys.maxsize, 2**31 - 1)  # the csv module's own default is 131,072
 
 _BOMS = ((codecs.BOM_UTF8, "utf-8-sig"), (codecs.BOM_UTF32_LE, "utf-32"),
          (codecs.BOM_UTF32_BE, "utf-32"), (codecs.BOM_UTF16_LE, "utf-16"),
@@ -252,35 +256,50 @@ def _jsonl_records(text):
 
 
 def _csv_records(text):
-    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
-    start = 1
-    try:
-        header = next(reader)
-    except (StopIteration, csv.Error) as e:
-        yield 1, None, f"no readable header ({e}); the first line must name the columns."
-        return
-    if "text" not in header:
-        yield 1, None, ("the header has no 'text' column; a CSV collection needs one row per "
-                        "article with its text in a 'text' column.")
-        return
-    start = reader.line_num + 1
-    while True:
+    """(line, record, problem) for each record of a CSV collection.
+
+    Fields of any size are read. A record the CSV parser cannot read (a stray
+    or unbalanced quote) is reported on the line where it starts, and reading
+    resumes on the next line, so one bad quote never takes the records after
+    it along (an unbalanced quote would otherwise swallow lines up to the next
+    quote, or to the end of the file).
+    """
+    csv.field_size_limit(_FIELD_LIMIT)
+    lines = io.StringIO(text, newline="").readlines()
+    header, pos = None, 0
+    while pos < len(lines):
+        reader = csv.reader(itertools.islice(lines, pos, None), strict=True)
+        base, start = pos, pos + 1  # start: the current record's first line
+        pos = len(lines)
         try:
-            row = next(reader)
-        except StopIteration:
-            return
+            for row in reader:
+                if header is None:
+                    header = row
+                    if "text" not in header:
+                        yield 1, None, ("the header has no 'text' column; a CSV collection "
+                                        "needs one row per article with its text in a 'text' "
+                                        "column.")
+                        return
+                elif not any(c.strip() for c in row):
+                    pass
+                elif len(row) != len(header):
+                    yield start, None, (f"{len(row)} fields where the header has "
+                                        f"{len(header)}; quote values that contain commas.")
+                else:
+                    yield start, dict(zip(header, row)), None
+                start = base + reader.line_num + 1
         except csv.Error as e:
-            yield reader.line_num, None, f"malformed CSV ({e}); check the quoting."
-            return
-        if not any(c.strip() for c in row):
-            start = reader.line_num + 1
-            continue
-        if len(row) != len(header):
-            yield start, None, (f"{len(row)} fields where the header has {len(header)}; "
-                                "quote values that contain commas.")
-        else:
-            yield start, dict(zip(header, row)), None
-        start = reader.line_num + 1
+            if header is None:
+                yield 1, None, f"no readable header ({e}); the first line must name the columns."
+                return
+            ran = base + reader.line_num - start
+            yield start, None, (
+                f"malformed CSV ({e}"
+                + (f", found {ran} line(s) further on" if ran else "")
+                + "); a quote inside a quoted value must be doubled (\"\"), and a value "
+                "that starts with a quote must end with one. Fix this record; reading "
+                "resumed on the next line.")
+            pos = start
 
 
 # --- HTML -----------------------------------------------------------------
