@@ -104,3 +104,38 @@ def test_a_bad_csv_record_is_set_aside_and_reading_resumes_with_fields_of_any_si
     assert "reading resumed on the next line" in q.detail[1]
     assert docs.set_index("doc_id").loc["col.r7", "n_body_chars"] == len(long_text.strip())
     assert "7 document(s), 2 set aside (bad_record: 2)" in proc.stdout
+
+
+def test_encodings_are_not_silently_guessed(tmp_path):
+    utf8_bad = ("The court\u2019s ruling was appealed.\n\nHer lawyer said the appeal would "
+                "be heard next spring.\n").encode()
+    utf8_bad = utf8_bad.replace(b"next", b"n\xffext")
+    corpus = write_corpus(tmp_path / "c", {
+        "bad-byte.txt": utf8_bad,
+        "latin1.txt": "A na\u00efve reading.\n\nThe second paragraph of a short note.\n"
+                      .encode("latin-1"),
+        "russian.txt": "Суд отклонил иск.\n\nИстец подаст апелляцию.\n".encode("koi8-r"),
+        "japanese.txt": "東京地裁は訴えを退けた。\n\n弁護士は控訴する方針だ。\n".encode("shift_jis"),
+    }, {"japanese.txt": {"language": "ja"}})
+    out = tmp_path / "o"
+    proc = run_cli("build", "--corpus", corpus, "--out", out, check=0)
+    docs = table(out, "documents").set_index("doc_id")
+    q = table(out, "quarantine").set_index("doc_id")
+    assert len(docs) + len(q) == 4
+    assert docs.loc["bad-byte", "encoding"] == "utf-8"  # not re-guessed as a legacy charset
+    assert docs.loc["bad-byte", "body"].endswith("be heard n\ufffdext spring.")
+    assert docs.loc["bad-byte", "encoding_note"].startswith(
+        f"UTF-8 with 1 invalid byte sequence(s) (the first at byte {utf8_bad.index(255)})")
+    assert docs.loc["latin1", "encoding"] == "cp1252"
+    assert docs.loc["latin1", "body"].startswith("A na\u00efve reading.")
+    assert "detected as cp1252 (confidence 1.00)" in docs.loc["latin1", "encoding_note"]
+    assert docs.loc["japanese", "encoding"] == "cp932"
+    assert q.loc["russian", "reason"] == "undecodable"
+    assert "name its encoding in the manifest's encoding column" in q.loc["russian", "detail"]
+    assert "3 file(s) were decoded without certainty" in proc.stderr + proc.stdout
+    # declaring the encoding removes the doubt
+    seed = write_corpus(tmp_path / "d", {"russian.txt": "Суд отклонил иск.\n".encode("koi8-r")},
+                        {"russian.txt": {"encoding": "koi8-r"}})
+    run_cli("build", "--corpus", seed, "--out", tmp_path / "p", check=0)
+    docs = table(tmp_path / "p", "documents")
+    assert docs.loc[0, "body"] == "Суд отклонил иск." and docs.encoding_note.isna().all()

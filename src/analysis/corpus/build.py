@@ -47,7 +47,7 @@ STAMP = "build.json"
 _str = pa.string()
 DOCUMENTS = pa.schema([
     ("doc_id", _str), ("file", _str), ("record", pa.int64()), ("format", _str),
-    ("encoding", _str), ("sha256", _str), ("text_sha256", _str),
+    ("encoding", _str), ("encoding_note", _str), ("sha256", _str), ("text_sha256", _str),
     ("outlet", _str), ("kind", _str), ("url", _str), ("published", _str),
     ("date_basis", _str), ("language", _str), ("notes", _str), ("profiles", _str),
     ("title", _str), ("body", _str), ("n_lines", pa.int32()), ("n_body_lines", pa.int32()),
@@ -116,7 +116,8 @@ def process_article(article: Article, rules: Rules) -> Processed:
     body = "\n\n".join(body_paras)
     doc = {
         "doc_id": article.doc_id, "file": article.file, "record": article.record,
-        "format": article.format, "encoding": article.encoding, "sha256": article.sha256,
+        "format": article.format, "encoding": article.encoding,
+        "encoding_note": article.encoding_note, "sha256": article.sha256,
         "text_sha256": text_sha,
         **{k: (meta.get(k) or None) for k in ("outlet", "kind", "url", "published",
                                                "date_basis", "language", "notes")},
@@ -159,6 +160,7 @@ class Chunk:
     quarantined: list
     refusals: list
     chars: int
+    encoding_notes: list  # "file: note" for each file decoded with a note
 
 
 def process_chunk(entries, corpus_dir, rules) -> Chunk:
@@ -169,10 +171,12 @@ def process_chunk(entries, corpus_dir, rules) -> Chunk:
     gc.disable()
     try:
         read, shas, docs, lines, segs, quarantined, refusals = [], [], [], [], [], [], []
-        chars = 0
+        notes, chars = [], 0
         for entry in entries:
             got = read_entry(entry, corpus_dir)
             shas.append(got.sha256)
+            if got.encoding_note:
+                notes.append(f"{entry.file}: {got.encoding_note}")
             quarantined += got.quarantined
             refusals += got.refusals
             for a in got.articles:
@@ -190,7 +194,7 @@ def process_chunk(entries, corpus_dir, rules) -> Chunk:
         tables = {"documents": _table(_rows_to_cols(docs, DOCUMENTS), DOCUMENTS),
                   "lines": _table(_concat(lines, LINES), LINES),
                   "segments": _table(_concat(segs, SEGMENTS), SEGMENTS)}
-        return Chunk(read, shas, tables, quarantined, refusals, chars)
+        return Chunk(read, shas, tables, quarantined, refusals, chars, notes)
     finally:
         if was_enabled:
             gc.enable()
@@ -250,7 +254,8 @@ def build(corpus_dir=None, out_dir=None, rules_path=None, jobs=None, force=False
     if stamp and {k: v for k, v in stamp.get("key", {}).items() if k != "inputs_sha256"} == key:
         digest = _inputs_digest(corpus_dir, entries, _hash_files(corpus_dir, entries), unlisted)
         if stage_current(out_dir, STAMP, {**key, "inputs_sha256": digest}):
-            return StageResult(out_dir, True, warnings=warnings)
+            return StageResult(out_dir, True,
+                               warnings=warnings + _encoding_warning(stamp.get("counts", {})))
 
     out_dir.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=".build-", dir=out_dir))
@@ -259,9 +264,19 @@ def build(corpus_dir=None, out_dir=None, rules_path=None, jobs=None, force=False
         key["inputs_sha256"] = _inputs_digest(corpus_dir, entries, shas, unlisted)
         written, unchanged = publish(tmp, out_dir, {f"{n}.parquet": counts[n] for n in TABLES},
                                      key, STAMP, {"counts": counts["summary"]})
-        return StageResult(out_dir, False, written, unchanged, counts["summary"], warnings)
+        return StageResult(out_dir, False, written, unchanged, counts["summary"],
+                           warnings + _encoding_warning(counts["summary"]))
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
+
+
+def _encoding_warning(summary: dict) -> list:
+    n = summary.get("encoding_notes", 0)
+    if not n:
+        return []
+    return [f"{n} file(s) were decoded without certainty (encoding detected, not declared, or "
+            "invalid bytes replaced); each document's encoding_note says how. For example: "
+            + " | ".join(summary.get("encoding_note_examples", []))]
 
 
 def _chunks(entries):
@@ -284,14 +299,16 @@ def _run(entries, corpus_dir, rules, unlisted, tmp, jobs, progress):
     writers = {name: pq.ParquetWriter(tmp / f"{name}.parquet", schema, compression="zstd")
                for name, schema in TABLES.items()}
     rows = dict.fromkeys(TABLES, 0)
-    quarantine, refusals, roles, shas = [], [], {}, []
+    quarantine, refusals, roles, shas, notes = [], [], {}, [], []
     seen_text, seen_ids = {}, set()
-    done = chars = 0
+    done = chars = n_notes = 0
     try:
         for n, chunk in _results(entries, corpus_dir, rules, jobs):
             refusals += chunk.refusals
             shas += chunk.shas
             chars += chunk.chars
+            n_notes += len(chunk.encoding_notes)
+            notes += chunk.encoding_notes[:3 - len(notes)]
             done += n
             if refusals:
                 continue  # keep reading: report every refusal at once
@@ -345,6 +362,7 @@ def _run(entries, corpus_dir, rules, unlisted, tmp, jobs, progress):
         "quarantined": len(quarantine), "quarantine_reasons": dict(sorted(reasons.items())),
         "line_roles": dict(sorted(roles.items())), "chars_read": chars,
         "lines": rows["lines"], "segments": rows["segments"],
+        "encoding_notes": n_notes, "encoding_note_examples": notes,
     }
     return rows, shas
 

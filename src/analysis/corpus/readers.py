@@ -52,6 +52,8 @@ class Article:
 
     ``text`` is what character offsets point into: the decoded file for .txt,
     the record's text field for collections, the page's visible text for HTML.
+    ``encoding_note`` says how sure the decoding is when the encoding was
+    detected or bytes were replaced (see decode).
     ``keep``, ``comments`` and ``title`` (HTML only) hold the normalised lines
     the extractor kept as body and as reader comments, and the title it found.
     """
@@ -62,6 +64,7 @@ class Article:
     encoding: str
     sha256: str
     text: str
+    encoding_note: str | None = None
     record: int | None = None
     meta: dict = field(default_factory=dict)
     keep: frozenset | None = None
@@ -89,22 +92,44 @@ _FIELD_LIMIT = min(sys.maxsize, 2**31 - 1)  # the csv module's own default is 13
 _BOMS = ((codecs.BOM_UTF8, "utf-8-sig"), (codecs.BOM_UTF32_LE, "utf-32"),
          (codecs.BOM_UTF32_BE, "utf-32"), (codecs.BOM_UTF16_LE, "utf-16"),
          (codecs.BOM_UTF16_BE, "utf-16"))
-# Detectors name the legacy Chinese encodings by their subsets; GB18030 decodes
-# all of them and more, so it is the safe choice.
-_WIDEN = {"gb2312": "gb18030", "gbk": "gb18030", "cp936": "gb18030", "hz": "gb18030"}
+# Legacy encodings a detection may choose, in the order that breaks a tie
+# between equally plausible readings: Western European text, then Chinese
+# (this corpus's languages), then Japanese and Korean. GB18030 decodes GB2312
+# and GBK and more; cp1252 decodes every printable Latin-1 byte the same way.
+DETECTABLE = ("cp1252", "gb18030", "big5", "cp932", "cp949")
+# the manifest's language narrows the choice (its primary subtag)
+_BY_LANGUAGE = {"zh": ("gb18030", "big5"), "ja": ("cp932",), "ko": ("cp949",),
+                **dict.fromkeys("en fr de es it pt nl da sv no nb fi".split(), ("cp1252",))}
+_TIE = 0.05      # readings whose mess ratios differ by no more than this are equally plausible
+_IMPLAUSIBLE = 0.1  # a best reading messier than this is not believed
+_REPLACEMENT = "\ufffd"
 
 
-def decode(data: bytes, declared: str = "") -> tuple[str, str]:
-    """Decode bytes exactly; return (text, encoding name).
+class Decoded(NamedTuple):
+    """Decoded text, the encoding used, and a note when it was not certain:
+    detected rather than declared (with the confidence and what else was
+    possible), or near-valid UTF-8 with bytes replaced. ``note`` is '' when
+    the encoding came from a byte-order mark, the manifest or valid UTF-8."""
+
+    text: str
+    encoding: str
+    note: str = ""
+
+
+def decode(data: bytes, declared: str = "", language: str = "") -> Decoded:
+    """Decode bytes exactly.
 
     Order: a byte-order mark; the manifest's declared encoding; strict UTF-8;
-    then charset detection (charset-normalizer). Raises DecodeProblem when no
-    encoding gives text, or the result looks like binary data.
+    UTF-8 with a few invalid bytes (replaced by U+FFFD and noted, never
+    re-guessed as another charset); then detection among DETECTABLE (narrowed
+    by ``language``), with charset-normalizer's mess ratio as the measure.
+    Raises DecodeProblem when nothing gives text, the text looks binary, or
+    the best detection is implausible.
     """
     for bom, name in _BOMS:
         if data.startswith(bom):
             try:
-                return data.decode(name), name
+                return Decoded(data.decode(name), name)
             except UnicodeDecodeError as e:
                 raise DecodeProblem(f"starts with a {name} byte-order mark but does not "
                                     f"decode ({e})") from None
@@ -114,23 +139,66 @@ def decode(data: bytes, declared: str = "") -> tuple[str, str]:
         except (LookupError, UnicodeDecodeError) as e:
             raise DecodeProblem(f"does not decode as the declared encoding {declared!r} ({e}); "
                                 "correct or clear the manifest's encoding field") from None
-        return _check_text(text), declared
+        return Decoded(_check_text(text), declared)
     try:
-        return _check_text(data.decode("utf-8")), "utf-8"
-    except UnicodeDecodeError:
-        pass
+        return Decoded(_check_text(data.decode("utf-8")), "utf-8")
+    except UnicodeDecodeError as e:
+        first_bad = e.start
+    near = _near_utf8(data, first_bad)
+    if near:
+        return near
+    return _detect(data, _BY_LANGUAGE.get(language.lower().split("-")[0], DETECTABLE))
+
+
+def _near_utf8(data: bytes, first_bad: int) -> Decoded | None:
+    """UTF-8 with a few invalid bytes: it has valid multi-byte characters and
+    no more invalid sequences than valid ones (text in a legacy encoding read
+    as UTF-8 has almost no valid multi-byte sequence)."""
+    text = data.decode("utf-8", errors="replace")
+    bad = text.count(_REPLACEMENT) - data.count(_REPLACEMENT.encode())
+    good = sum(1 for c in text if c > "\x7f") - text.count(_REPLACEMENT)
+    if not good or bad > good:
+        return None
+    return Decoded(_check_text(text), "utf-8", (
+        f"UTF-8 with {bad} invalid byte sequence(s) (the first at byte {first_bad}), each "
+        "replaced by U+FFFD; restore the file from its source if you can"))
+
+
+def _detect(data: bytes, candidates: tuple) -> Decoded:
     from charset_normalizer import from_bytes
 
-    best = from_bytes(data).best()
-    if best is None or best.encoding is None:
-        raise DecodeProblem("is not text in any encoding the detector knows; if it is text, "
-                            "name its encoding in the manifest's encoding column")
-    name = _WIDEN.get(best.encoding.lower(), best.encoding.lower())
-    try:
-        return _check_text(data.decode(name)), name
-    except UnicodeDecodeError as e:
-        raise DecodeProblem(f"was detected as {name} but does not decode ({e}); name its "
-                            "encoding in the manifest's encoding column") from None
+    readings = {}  # text -> (mess ratio, encodings giving it, in preference order)
+    for match in from_bytes(data, cp_isolation=list(candidates), threshold=1.0):
+        name = match.encoding.lower()
+        try:
+            text = data.decode(name)
+        except (LookupError, UnicodeDecodeError):
+            continue
+        chaos, names = readings.get(text, (match.chaos, []))
+        readings[text] = (min(chaos, match.chaos), names + [name])
+    tried = ", ".join(candidates)
+    if not readings:
+        raise DecodeProblem(f"is not UTF-8, and none of {tried} gives plausible text; if it "
+                            "is text, name its encoding in the manifest's encoding column")
+    best = min(chaos for chaos, _ in readings.values())
+    if best > _IMPLAUSIBLE:
+        raise DecodeProblem(
+            f"is not UTF-8, and its most plausible reading ({_first(readings, best)}) is "
+            f"implausible (confidence {1 - best:.2f}); name its encoding in the manifest's "
+            "encoding column")
+    tied = sorted((min(map(DETECTABLE.index, names)), chaos, text, names)
+                  for text, (chaos, names) in readings.items() if chaos <= best + _TIE)
+    _, chaos, text, names = tied[0]
+    name = min(names, key=DETECTABLE.index)
+    others = [min(n, key=DETECTABLE.index) for *_, n in tied[1:]]
+    return Decoded(_check_text(text), name, (
+        f"not UTF-8 and no encoding declared; detected as {name} (confidence {1 - chaos:.2f})"
+        + (f", equally plausible: {', '.join(others)}" if others else "")
+        + "; if that is wrong, name the encoding in the manifest's encoding column"))
+
+
+def _first(readings, chaos):
+    return next(min(n, key=DETECTABLE.index) for c, n in readings.values() if c == chaos)
 
 
 def _check_text(text: str) -> str:
@@ -142,12 +210,14 @@ def _check_text(text: str) -> str:
 class EntryRead(NamedTuple):
     """What one manifest row gave: its articles (one, or a collection's
     records), what was set aside, refusals (problems that must stop the run,
-    such as a checksum mismatch) and the SHA-256 of the file's bytes."""
+    such as a checksum mismatch), the SHA-256 of the file's bytes, and the
+    note on its decoding when it was not certain."""
 
     articles: list
     quarantined: list
     refusals: list
     sha256: str
+    encoding_note: str = ""
 
 
 def read_entry(entry: Entry, corpus_dir: Path) -> EntryRead:
@@ -182,16 +252,16 @@ def read_entry(entry: Entry, corpus_dir: Path) -> EntryRead:
         return EntryRead([], [quarantine(EMPTY, f"{entry.file}: the file is empty; restore its "
                                                "content or remove its manifest row.")], [], sha)
     try:
-        text, encoding = decode(data, entry.encoding)
+        text, encoding, note = decode(data, entry.encoding, entry.meta.get("language", ""))
     except DecodeProblem as e:
         return EntryRead([], [quarantine(UNDECODABLE, f"{entry.file}: {e}.")], [], sha)
 
     base = dict(doc_id=entry.doc_id, file=entry.file, format=fmt, encoding=encoding,
-                sha256=sha, meta=dict(entry.meta))
+                encoding_note=note or None, sha256=sha, meta=dict(entry.meta))
     if fmt == "txt":
-        return EntryRead([Article(text=text, **base)], [], [], sha)
+        return EntryRead([Article(text=text, **base)], [], [], sha, note)
     if fmt == "html":
-        return EntryRead([_html_article(text, base)], [], [], sha)
+        return EntryRead([_html_article(text, base)], [], [], sha, note)
     records = _jsonl_records if fmt == "jsonl" else _csv_records
     articles, quarantined = [], []
     seen = {}
@@ -235,7 +305,7 @@ def read_entry(entry: Entry, corpus_dir: Path) -> EntryRead:
             continue
         articles.append(Article(**{**base, "doc_id": doc_id, "meta": meta},
                                 text=text_value, record=line))
-    return EntryRead(articles, quarantined, [], sha)
+    return EntryRead(articles, quarantined, [], sha, note)
 
 
 def _jsonl_records(text):
