@@ -5,6 +5,7 @@ line or field, and the fix; nothing is written in that case.
 """
 
 import argparse
+import errno
 import sys
 from pathlib import Path
 
@@ -39,6 +40,38 @@ def main(argv=None) -> int:
     except InputError as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
+    except OSError as e:
+        print(f"error: {os_error_message(e)}", file=sys.stderr)
+        return 3
+
+
+ALLOW_EMPTY = ("let a corpus with no usable document replace outputs that have some "
+               "(refused otherwise)")
+
+# what to do about an OS error, by its errno
+_OS_FIXES = {
+    errno.EACCES: "the run may not write or read there: fix the permissions, or choose "
+                  "another folder (--out, --processed)",
+    errno.EROFS: "the filesystem is read-only: choose another folder (--out, --processed)",
+    errno.ENOSPC: "the disk is full: free some space (a run needs room for a second copy "
+                  "of its outputs while it writes them) and run again",
+    errno.EDQUOT: "your disk quota is used up: free some space and run again",
+    errno.ENOTDIR: "a file stands where a folder is needed: move it, or choose another "
+                   "folder",
+    errno.EEXIST: "a file stands where a folder is needed: move it, or choose another "
+                  "folder",
+    errno.EISDIR: "a folder stands where a file is needed: move it, or choose another path",
+    errno.ENOENT: "it disappeared during the run (moved or deleted by another program?): "
+                  "restore it and run again",
+}
+
+
+def os_error_message(e: OSError) -> str:
+    """An OS error as the path, what went wrong and the fix."""
+    where = e.filename if e.filename is not None else "(no path)"
+    fix = _OS_FIXES.get(e.errno, "check the path and run again")
+    return (f"{where}: {e.strerror or e}; {fix}. No output was half-written: each is written "
+            "in full beside its place before it is moved in.")
 
 
 def _parser():
@@ -66,6 +99,7 @@ def _parser():
     b.add_argument("--cases", type=Path, default=None,
                    help="case registry (default: the packaged instruments/cases.yaml)")
     b.add_argument("--force", action="store_true", help="rebuild even when nothing changed")
+    b.add_argument("--allow-empty", action="store_true", help=ALLOW_EMPTY)
     b.set_defaults(func=_build)
 
     r = sub.add_parser("report", help="run the pipeline and the notebooks; write the report")
@@ -89,6 +123,7 @@ def _parser():
     r.add_argument("--jobs", type=int, default=None, help="worker processes for the pipeline")
     r.add_argument("--force", action="store_true",
                    help="rerun every stage and notebook even when nothing changed")
+    r.add_argument("--allow-empty", action="store_true", help=ALLOW_EMPTY)
     r.set_defaults(func=_report)
 
     k = sub.add_parser("kwic", help="show a code's evidence in context (key words in context)")
@@ -185,7 +220,7 @@ def _warn(message: str) -> None:
 
 def _build(args):
     run_pipeline(args.corpus, args.out, args.rules, args.codebook, args.cases, args.jobs,
-                 args.force, say=_say, warn=_warn)
+                 args.force, say=_say, warn=_warn, allow_empty=args.allow_empty)
     return 0
 
 
@@ -193,7 +228,7 @@ def _report(args):
     try:
         res = run_all(args.corpus, args.processed, args.out, args.notebooks, args.parameters,
                       args.coding, args.codebook, args.cases, args.jobs, args.force,
-                      say=_say, warn=_warn)
+                      say=_say, warn=_warn, allow_empty=args.allow_empty)
     except NotebookFailed as e:
         print(f"error: {e}", file=sys.stderr)
         return 1

@@ -22,6 +22,7 @@ from .coding.stage import accepted_codebooks, code_corpus
 from .core import paths
 from .core.errors import InputError
 from .core.fileio import shown
+from .core.locks import folder_lock, folder_locks
 from .core.stages import StageResult
 from .corpus.build import build
 from .report.run import ReportResult, run_report
@@ -54,17 +55,29 @@ def _progress_every_5_percent(warn):
 
 
 def run_pipeline(corpus_dir=None, processed_dir=None, rules=None, codebook=None, cases=None,
-                 jobs=None, force=False, say=_quiet, warn=_quiet) -> PipelineResult:
+                 jobs=None, force=False, say=_quiet, warn=_quiet,
+                 allow_empty=False) -> PipelineResult:
     """Build, code and link ``corpus_dir`` into ``processed_dir``.
 
     The instruments are checked before anything is written: a bad codebook or
-    registry raises InputError and leaves every output as it was."""
-    corpus = Path(corpus_dir or paths.RAW)
+    registry raises InputError and leaves every output as it was. The output
+    folder is locked for the run (InputError when another run holds it).
+    ``allow_empty`` lets a corpus with no usable document replace outputs
+    that have some."""
     processed = Path(processed_dir or paths.PROCESSED)
+    with folder_lock(processed, "the processed tables"):
+        return _pipeline(corpus_dir, processed, rules, codebook, cases, jobs, force, say, warn,
+                         allow_empty)
+
+
+def _pipeline(corpus_dir, processed, rules, codebook, cases, jobs, force, say, warn,
+              allow_empty) -> PipelineResult:
+    corpus = Path(corpus_dir or paths.RAW)
     # a codebook the coding stage already accepted under this code needs no second check
     book = load_codebook(codebook, known_good=accepted_codebooks(processed))
     registry = load_registry(cases)
-    built = build(corpus, processed, rules, jobs, force, _progress_every_5_percent(warn))
+    built = build(corpus, processed, rules, jobs, force, _progress_every_5_percent(warn),
+                  allow_empty)
     for w in built.warnings:
         warn(f"warning: {w}")
     if built.up_to_date:
@@ -116,14 +129,15 @@ def _say_built(corpus: Path, res: StageResult, say):
 
 def run_all(corpus_dir=None, processed_dir=None, out_dir=None, notebooks_dir=None,
             parameters=None, coding_dir=None, codebook=None, cases=None, jobs=None,
-            force=False, say=_quiet, warn=_quiet) -> ReportResult:
+            force=False, say=_quiet, warn=_quiet, allow_empty=False) -> ReportResult:
     """The pipeline, then every stale notebook, into the report folder.
 
     ``coding_dir`` is the folder of manual coding sheets; None means the
     project's own (``data/coding``) for the project's corpus and none for
     another corpus, whose sheets would code other units. Raises InputError
     for bad input and ``report.execution.NotebookFailed`` when a notebook
-    fails; either way the last good report stays as it was."""
+    fails; either way the last good report stays as it was. Both output
+    folders are locked for the whole run."""
     corpus = Path(corpus_dir or paths.RAW)
     processed = Path(processed_dir or paths.PROCESSED)
     out = Path(out_dir or paths.REPORTS)
@@ -131,7 +145,10 @@ def run_all(corpus_dir=None, processed_dir=None, out_dir=None, notebooks_dir=Non
     if coding_dir is not None and not Path(coding_dir).is_dir():
         raise InputError(f"--coding: {coding_dir} is not a folder; give the folder that holds "
                          "the coding sheets and coders.csv.")
-    pipeline = run_pipeline(corpus, processed, None, codebook, cases, jobs, force, say, warn)
-    coding = coding_dir or (paths.CODING if corpus.resolve() == paths.RAW.resolve() else None)
-    return run_report(processed, out, notebooks, parameters or (notebooks / "parameters.yaml"),
-                      corpus, pipeline.book, force, progress=say, coding_dir=coding)
+    with folder_locks({processed: "the processed tables", out: "the report"}):
+        pipeline = _pipeline(corpus, processed, None, codebook, cases, jobs, force, say, warn,
+                             allow_empty)
+        coding = coding_dir or (paths.CODING if corpus.resolve() == paths.RAW.resolve() else None)
+        return run_report(processed, out, notebooks,
+                          parameters or (notebooks / "parameters.yaml"), corpus, pipeline.book,
+                          force, progress=say, coding_dir=coding)

@@ -134,7 +134,9 @@ def test_provenance_lists_every_output_with_its_checksum(seed_report):
     assert prov["inputs"]["manifest_sha256"] == hashlib.sha256(
         (paths.RAW / "manifest.csv").read_bytes()).hexdigest()
     framing = prov["notebooks"]["02_framing"]
-    assert framing["key"]["parameters"]["processed_dir"] == "../processed"
+    # relative to where notebooks run: the staging folder, one level below the
+    # report folder, as the executed notebooks in report/notebooks/ are
+    assert framing["key"]["parameters"]["processed_dir"] == "../../processed"
     assert {"codes.parquet", "doc_codes.parquet", "code_labels.parquet"} <= set(
         framing["dependencies"]["tables"])
     assert "analysis/plots/charts.py" in framing["dependencies"]["modules"]
@@ -266,7 +268,7 @@ def test_a_failing_notebook_is_reported_by_name_and_cell_and_the_last_report_kep
     after = checksums(root / "reports")
     del after["failed/03_outcomes.ipynb"]
     assert after == before
-    assert not (root / ".reports.staging").exists()
+    assert not (root / "reports" / ".staging").exists()
 
 
 @pytest.mark.slow

@@ -221,12 +221,14 @@ def _hash_files(corpus_dir, entries):
 
 
 def build(corpus_dir=None, out_dir=None, rules_path=None, jobs=None, force=False,
-          progress=None) -> StageResult:
+          progress=None, allow_empty=False) -> StageResult:
     """Run read -> check -> clean -> segment on a corpus folder.
 
     Raises InputError (before anything is written) for a bad manifest, a
-    missing file, a checksum mismatch or bad cleaning rules. ``progress`` is
-    called with (articles_done, articles_total) after each chunk.
+    missing file, a checksum mismatch or bad cleaning rules, and when a corpus
+    with no usable document would replace outputs that have some (unless
+    ``allow_empty``). ``progress`` is called with (articles_done,
+    articles_total) after each chunk.
     """
     corpus_dir = Path(corpus_dir or paths.RAW)
     out_dir = Path(out_dir or paths.PROCESSED)
@@ -261,6 +263,14 @@ def build(corpus_dir=None, out_dir=None, rules_path=None, jobs=None, force=False
     tmp = Path(tempfile.mkdtemp(prefix=".build-", dir=out_dir))
     try:
         counts, shas = _run(entries, corpus_dir, rules, unlisted, tmp, jobs, progress)
+        before = (read_stamp(out_dir, STAMP) or {}).get("counts", {}).get("documents", 0)
+        if not counts["documents"] and before and not allow_empty:
+            c = counts["summary"]
+            raise InputError(
+                f"{corpus_dir}: no usable document ({c['manifest_rows']} manifest row(s), "
+                f"{c['quarantined']} set aside), but {out_dir} holds {before} document(s) from "
+                "the last build; nothing was replaced. Check the corpus folder and its "
+                "manifest, or pass --allow-empty to replace them with empty tables.")
         key["inputs_sha256"] = _inputs_digest(corpus_dir, entries, shas, unlisted)
         written, unchanged = publish(tmp, out_dir, {f"{n}.parquet": counts[n] for n in TABLES},
                                      key, STAMP, {"counts": counts["summary"]})

@@ -9,6 +9,7 @@ checksum; ``is_current`` checks all of them. ``provenance`` gathers the whole
 report's record: versions, inputs, stage keys, processed tables, notebooks.
 """
 
+import os
 from pathlib import Path
 
 from .. import __version__
@@ -27,8 +28,9 @@ def module_sha(relpath: str):
     return sha256_file(p) if p.is_file() else None
 
 
-def is_current(entry, key, out_dir, processed_sums) -> bool:
-    """Whether a notebook's recorded run still stands."""
+def is_current(entry, key, out_dir, processed_sums, cwd) -> bool:
+    """Whether a notebook's recorded run still stands. ``cwd`` is the folder
+    notebooks run in, which the folders they read are relative to."""
     if not entry or entry.get("key") != key:
         return False
     deps = entry.get("dependencies", {})
@@ -36,7 +38,8 @@ def is_current(entry, key, out_dir, processed_sums) -> bool:
         return False
     if any(module_sha(m) != sha for m, sha in deps.get("modules", {}).items()):
         return False
-    if any(csv_checksums(out_dir / folder) != sums
+    # lexically: the staging folder that ``cwd`` names exists only during a run
+    if any(csv_checksums(os.path.normpath(Path(cwd) / folder)) != sums
            for folder, sums in deps.get("folders", {}).items()):
         return False
     return all((out_dir / f).is_file() and sha256_file(out_dir / f) == sha

@@ -16,8 +16,9 @@ writes into the report folder:
 
 A notebook runs again only when its key or one of its recorded dependencies
 changed, or one of its outputs is missing or altered (``provenance``).
-Stale notebooks run in a staging folder beside the report folder; their
-outputs move into place only when all succeeded, so a failed run leaves the
+Stale notebooks run in a staging folder inside the report folder (so moving
+their outputs into place is a rename, even when the report folder is a mount
+point); their outputs move into place only when all succeeded, so a failed run leaves the
 last good report intact and keeps the failed notebook in ``failed/`` for
 inspection.
 """
@@ -50,9 +51,15 @@ class ReportResult:
     seconds: dict = field(default_factory=dict)
 
 
+STAGING = ".staging"  # inside the report folder: the same filesystem, so moves are renames
+
+
 def listing(folder: Path) -> dict:
+    """{relative path: (mtime, size)} of the files under ``folder``; hidden
+    top-level entries (the staging folder) are not outputs."""
     return {p.relative_to(folder).as_posix(): (p.stat().st_mtime_ns, p.stat().st_size)
-            for p in folder.rglob("*") if p.is_file()}
+            for p in folder.rglob("*")
+            if p.is_file() and not p.relative_to(folder).parts[0].startswith(".")}
 
 
 def run_report(processed_dir=None, out_dir=None, notebooks_dir=None, parameters_path=None,
@@ -76,8 +83,11 @@ def run_report(processed_dir=None, out_dir=None, notebooks_dir=None, parameters_
     version, params = load_parameters(params_path, notebooks)
     say = progress or (lambda m: None)
     old = read_json(out_dir / PROVENANCE)
-    processed_rel = os.path.relpath(processed.resolve(), out_dir.resolve())
-    coding_rel = (os.path.relpath(Path(coding_dir).resolve(), out_dir.resolve())
+    # notebooks run in the staging folder, one level below the report folder
+    # (as the executed notebooks are), so their paths are relative to it
+    staging = out_dir / STAGING
+    processed_rel = os.path.relpath(processed.resolve(), staging.resolve())
+    coding_rel = (os.path.relpath(Path(coding_dir).resolve(), staging.resolve())
                   if coding_dir is not None else None)
     sums = stamp_checksums(processed)
     packages = report_package_versions()
@@ -91,7 +101,7 @@ def run_report(processed_dir=None, out_dir=None, notebooks_dir=None, parameters_
         key = {"notebook_sha256": sha256_file(nb_path), "parameters": p, "packages": packages,
                "python": python}
         entry = old.get("notebooks", {}).get(name)
-        if not force and is_current(entry, key, out_dir, sums):
+        if not force and is_current(entry, key, out_dir, sums, staging):
             entries[name] = entry
         else:
             entries[name] = {"key": key}
@@ -103,7 +113,6 @@ def run_report(processed_dir=None, out_dir=None, notebooks_dir=None, parameters_
     if stale:
         import nbformat  # imported on use, as in execution.execute
 
-        staging = out_dir.parent / f".{out_dir.name}.staging"
         shutil.rmtree(staging, ignore_errors=True)
         staging.mkdir()
         saved_env = {k: os.environ.get(k) for k in ("PYTHONHASHSEED", "MPLBACKEND")}
