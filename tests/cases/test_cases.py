@@ -121,3 +121,13 @@ def test_an_empty_or_one_letter_name_is_refused_before_anything_is_written(tmp_p
     assert "party 'wang_wife': alias '' is empty or shorter than two letters" in proc.stderr
     assert "surname 'L' is empty or shorter than two letters" in proc.stderr
     assert not (tmp_path / "out").exists()
+
+
+def test_a_name_that_matches_ordinary_sentences_is_refused(tmp_path):
+    bad = tmp_path / "cases.yaml"
+    bad.write_text(ORIGINAL.replace('aliases: ["his wife"]', 'aliases: ["his wife", "The"]', 1))
+    proc = run_cli("build", "--out", tmp_path / "out", "--cases", bad, check=2)
+    assert ("party 'wang_wife': alias 'The' matches 7 of 8 ordinary English sentences about "
+            "unrelated things (weather, cooking, sport), so it would link nearly every "
+            "sentence") in proc.stderr
+    assert not (tmp_path / "out").exists()

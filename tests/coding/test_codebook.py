@@ -188,3 +188,15 @@ def test_a_phrase_without_words_and_a_pattern_matching_nothing_are_refused(tmp_p
                                       '            patterns: ["(abc)?"]\n'
                                       '            phrases: ["campaigns to tackle",'))
     assert "pattern '(abc)?' matches empty text, so it would mark every paragraph" in msg
+
+
+def test_a_phrase_or_pattern_that_matches_ordinary_sentences_is_refused(tmp_path):
+    book = tmp_path / "codebook.yaml"
+    book.write_text(_replace('            phrases: ["campaigns to tackle",',
+                             '            patterns: ["[a-z]{4,}"]\n'
+                             '            phrases: ["the", "campaigns to tackle",'))
+    proc = run_cli("build", "--out", tmp_path / "out", "--codebook", book, check=2)
+    assert ("phrase 'the' matches 7 of 8 ordinary English sentences about unrelated things "
+            "(weather, cooking, sport), so it would mark nearly every paragraph") in proc.stderr
+    assert "pattern '[a-z]{4,}' matches 8 of 8 ordinary English sentences" in proc.stderr
+    assert not (tmp_path / "out").exists()

@@ -16,6 +16,7 @@ from typing import NamedTuple
 import hyperscan
 
 from ..core import paths
+from ..core.controls import too_general
 from ..core.errors import InputError
 from ..core.fileio import read_mapping
 
@@ -169,7 +170,7 @@ def load_registry(path=None) -> Registry:
                 _check_name(problems, f"{pwhere}: alias", a)
                 _claim(problems, alias_owner, a, cid, where)
             for name in ps.get("surnames") or []:
-                _check_name(problems, f"{pwhere}: surname", name)
+                _check_name(problems, f"{pwhere}: surname", name, caseless=False)
             parties.append(Party(cid, pid, str(ps.get("name") or pid), str(ps.get("role")),
                                  tuple(str(a) for a in ps.get("aliases") or []),
                                  tuple(str(s) for s in ps.get("surnames") or [])))
@@ -185,12 +186,17 @@ def load_registry(path=None) -> Registry:
     return Registry(version, hashlib.sha256(raw).hexdigest(), tuple(cases))
 
 
-def _check_name(problems, what: str, name) -> None:
+def _check_name(problems, what: str, name, caseless: bool = True) -> None:
     """A name the linker searches for must hold at least two letters or
-    digits: an empty or one-letter name would link nearly every sentence."""
-    if len(re.findall(r"\w", str(name or ""))) < 2:
+    digits and must not match ordinary sentences (core.controls): either
+    would link nearly every sentence. Surnames are matched as written."""
+    name = str(name or "")
+    if len(re.findall(r"\w", name)) < 2:
         problems.append(f"{what} {name!r} is empty or shorter than two letters, so it would "
                         "link nearly every sentence; write the name in full (or remove it).")
+    elif general := too_general(_bounded(name), caseless):
+        problems.append(f"{what} {name!r} {general}, so it would link nearly every sentence; "
+                        "write the name in full (or remove it).")
 
 
 def _claim(problems, owners: dict, alias, case_id: str, where: str):

@@ -13,6 +13,7 @@ import re
 from pathlib import Path
 
 from ..core import paths
+from ..core.controls import too_general
 from ..core.errors import InputError
 from ..core.fileio import read_mapping
 from .examples import compile_problems, example_problems
@@ -152,6 +153,9 @@ def _check_phrase(problems, where: str, what: str, phrase: str) -> None:
     if not _WORD.search(phrase):
         problems.append(f"{where}: {what} {phrase!r} has no letter or digit, so it would "
                         "match nearly anywhere; write the words it stands for.")
+    elif general := too_general(phrase_expression(phrase)):
+        problems.append(f"{where}: {what} {phrase!r} {general}, so it would mark nearly "
+                        "every paragraph; make it specific to what the code means.")
 
 
 def _design_ids(design: Path) -> dict:
@@ -205,6 +209,10 @@ def _indicators(problems, path, code_id, items, inherited, guards):
                 if re.compile(p).fullmatch(""):
                     problems.append(f"{where}: pattern {p!r} matches empty text, so it would "
                                     "mark every paragraph; make it require at least a word.")
+                elif general := too_general(p):
+                    problems.append(f"{where}: pattern {p!r} {general}, so it would mark "
+                                    "nearly every paragraph; make it specific to what the "
+                                    "code means.")
             except re.error as e:
                 problems.append(f"{where}: pattern {p!r} does not compile ({e}); fix the "
                                 "regular expression.")
