@@ -1,23 +1,33 @@
 """Citable, frozen releases: CITATION.cff is valid CFF and .zenodo.json is made
-from it; `analysis release` refuses what it must and writes the same archive
-bytes for the same files; `analysis verify` rebuilds a release from its raw
-data and finds an output that differs."""
+from it; `analysis release` archives exactly the tracked files and the rebuilt
+outputs, lists every one in its manifest, refuses what it must and writes the
+same archive bytes for the same files; `analysis verify` rebuilds a release
+from its raw data and finds an output that differs."""
 
+import hashlib
+import io
+import json
 import os
 import subprocess
 import tarfile
 
+import pyarrow.parquet as pq
 import pytest
-import yaml
 
 from analysis import __version__
 from analysis.core import paths
+from analysis.core.errors import InputError
 from analysis.release.archive import MANIFEST, NAME, write_archive
 from analysis.release.citation import PLACEHOLDER, read_citation, zenodo_json
 from conftest import run_cli
 
 IDENTITY = {"GIT_AUTHOR_NAME": "Release Test", "GIT_AUTHOR_EMAIL": "release@example.org",
             "GIT_COMMITTER_NAME": "Release Test", "GIT_COMMITTER_EMAIL": "release@example.org"}
+TOP = f"{NAME}-{__version__}"
+# an article the corpus build sets aside (quarantines): the release must still verify
+EMPTY_ARTICLE = "data/raw/999_empty.txt"
+# files the researcher keeps in the checkout but git ignores: never released
+IGNORED = ("data/raw/private_notes.txt", "notebooks/.ipynb_checkpoints/01_corpus-checkpoint.ipynb")
 
 
 def test_citation_cff_is_valid_cff_and_cites_this_version():
@@ -45,6 +55,12 @@ def clone(tmp_path, name="clone"):
     return dest
 
 
+def commit(root, message):
+    subprocess.run(["git", "-C", str(root), "add", "-A"], check=True)
+    subprocess.run(["git", "-C", str(root), "commit", "-qm", message], check=True,
+                   env={**os.environ, **IDENTITY})
+
+
 def test_release_refuses_a_dirty_tree_and_placeholder_authors(tmp_path):
     root = clone(tmp_path)
     (root / "notes.txt").write_text("work in progress\n")
@@ -55,12 +71,24 @@ def test_release_refuses_a_dirty_tree_and_placeholder_authors(tmp_path):
     assert not (root / "dist").exists() and not list((root / "reports").glob("*.html"))
 
 
-@pytest.fixture
-def released(tmp_path, monkeypatch):
-    """A clone whose owner filled in the citation, released once."""
-    for k, v in IDENTITY.items():
-        monkeypatch.setenv(k, v)
+def test_release_refuses_a_tracked_symbolic_link_before_rebuilding(tmp_path):
     root = clone(tmp_path)
+    (root / "data" / "raw" / "passwd.txt").symlink_to("/etc/passwd")
+    commit(root, "Link a file from outside the repository")
+    proc = run_cli("release", "--root", root, check=2)
+    assert ("data/raw/passwd.txt is tracked as a symbolic link, not a regular file"
+            in proc.stderr)
+    assert "replace it with the file it points to, or remove it (`git rm`)" in proc.stderr
+    assert not (root / "dist").exists() and not list((root / "reports").glob("*.html"))
+
+
+@pytest.fixture(scope="module")
+def released(tmp_path_factory):
+    """A clone whose owner filled in the citation, released once. Its corpus
+    has an article the build sets aside, and the checkout holds ignored files
+    (private notes in data/raw, a notebook checkpoint) that must stay out."""
+    tmp = tmp_path_factory.mktemp("released")
+    root = clone(tmp)
     cff = root / "CITATION.cff"
     text = cff.read_text(encoding="utf-8")
     text = text.replace("AUTHORS (to be filled in by the project owner)", "Test, Author")
@@ -68,46 +96,64 @@ def released(tmp_path, monkeypatch):
                         "https://example.org/metoo-news")
     cff.write_text(text, encoding="utf-8")
     run_cli("citation", "--root", root, check=0)
-    subprocess.run(["git", "-C", str(root), "commit", "-qam", "Fill in the citation"],
-                   check=True)
-    proc = run_cli("release", "--root", root, check=0)
+    (root / EMPTY_ARTICLE).write_bytes(b"")
+    with open(root / "data" / "raw" / "manifest.csv", "a", encoding="utf-8") as f:
+        f.write(f"999_empty,999_empty.txt,{hashlib.sha256(b'').hexdigest()},Test Outlet,"
+                "news report,,,,en,,an empty file\n")
+    commit(root, "Fill in the citation; an article the build sets aside")
+    with open(root / ".git" / "info" / "exclude", "a", encoding="utf-8") as f:
+        f.write(f"{IGNORED[0]}\n")
+    for rel in IGNORED:
+        (root / rel).parent.mkdir(parents=True, exist_ok=True)
+        (root / rel).write_text("not for release\n")
+    with pytest.MonkeyPatch.context() as mp:
+        for k, v in IDENTITY.items():
+            mp.setenv(k, v)
+        proc = run_cli("release", "--root", root, check=0)
     return root, proc
 
 
+def tracked(root):
+    out = subprocess.run(["git", "-C", str(root), "ls-files", "-z"], capture_output=True,
+                         text=True, check=True).stdout
+    return {f for f in out.split("\0") if f}
+
+
 @pytest.mark.slow
-def test_a_release_is_archived_tagged_and_verified_by_a_rebuild_from_scratch(released, tmp_path):
+def test_a_release_archives_and_lists_exactly_the_tracked_files_and_outputs(released):
     root, proc = released
-    archive = root / "dist" / f"{NAME}-{__version__}.tar.gz"
+    archive = root / "dist" / f"{TOP}.tar.gz"
     assert "Tagged" in proc.stdout
     assert subprocess.run(["git", "-C", str(root), "tag", "--list", f"v{__version__}"],
                           capture_output=True, text=True).stdout.strip() == f"v{__version__}"
     with tarfile.open(archive) as tar:
-        names = tar.getnames()
         members = tar.getmembers()
-    top = f"{NAME}-{__version__}"
-    assert f"{top}/{MANIFEST}" in names and f"{top}/reports/index.html" in names
-    assert f"{top}/data/processed/codes.parquet" in names and f"{top}/CITATION.cff" in names
-    assert names == sorted(names)
+    names = [m.name for m in members]
+    assert names == sorted(names) and all(m.isreg() for m in members)
     assert {(m.uid, m.gid, m.uname, m.gname) for m in members} == {(0, 0, "", "")}
-    manifest = yaml.safe_load((root / "dist" / MANIFEST).read_text())
+    manifest = json.loads((root / "dist" / MANIFEST).read_text())
     assert manifest["version"] == __version__ and manifest["codebook_version"] == "1.0.0"
-    assert "requirements.lock" in manifest["files"]
-    assert "src/analysis/instruments/codebook.yaml" in manifest["files"]
-    assert any(f.startswith("data/raw/") for f in manifest["files"])
+    # the manifest covers every member, code and top-level files included
+    files = manifest["files"]
+    assert names == sorted(f"{TOP}/{f}" for f in [*files, MANIFEST])
+    derived = {f for f in files if f.startswith(("data/processed/", "reports/"))}
+    assert set(files) - derived == tracked(root) - derived
+    for f in ("Makefile", "README.md", "CITATION.cff", "src/analysis/cli.py",
+              "notebooks/01_corpus.ipynb", "requirements.lock", EMPTY_ARTICLE,
+              "reports/index.html", "data/processed/codes.parquet"):
+        assert f in files, f
+    assert files["src/analysis/cli.py"] == hashlib.sha256(
+        (root / "src/analysis/cli.py").read_bytes()).hexdigest()
+    # ignored files stay out, and out of the outputs (the build sets aside a
+    # file it finds in data/raw that the manifest does not list)
+    assert not set(IGNORED) & set(files)
+    with tarfile.open(archive) as tar:
+        quarantine = pq.read_table(io.BytesIO(tar.extractfile(
+            f"{TOP}/data/processed/quarantine.parquet").read())).to_pandas()
+    assert quarantine["file"].tolist() == ["999_empty.txt"]
     # the same version cannot be released twice
     again = run_cli("release", "--root", root, check=2)
     assert f"version {__version__} is already released (tag v{__version__})" in again.stderr
-    # a reader's copy with one output changed: verify names it, and its rebuild
-    # from data/raw gives every file the manifest lists, byte for byte
-    with tarfile.open(archive) as tar:
-        tar.extractall(tmp_path / "copy", filter="data")
-    copy = tmp_path / "copy" / top
-    ledger = copy / "reports" / "tables" / "case_ledger.csv"
-    ledger.write_text(ledger.read_text().replace("alibaba_2021", "alibaba_2020", 1))
-    proc = run_cli("verify", copy, "--current-env", check=1)
-    assert "as shipped: reports/tables/case_ledger.csv differs" in proc.stdout
-    assert f"rebuilt: all {len(manifest['files'])} files match" in proc.stdout
-    assert "NOT REPRODUCED: 1 difference(s)" in proc.stdout
 
 
 def test_the_same_files_give_the_same_archive_bytes(tmp_path):
@@ -126,3 +172,33 @@ def test_the_same_files_give_the_same_archive_bytes(tmp_path):
     with tarfile.open(first) as tar:
         assert tar.getnames() == ["r-1.0.0/a.txt", "r-1.0.0/data/b.csv"]
         assert {m.mtime for m in tar.getmembers()} == {1_700_000_000}
+
+
+def test_an_archive_never_reads_through_a_symbolic_link(tmp_path):
+    root = tmp_path / "tree"
+    (root / "data").mkdir(parents=True)
+    (root / "a.txt").write_text("text\n")
+    (root / "data" / "secret.txt").symlink_to("/etc/passwd")
+    (root / "linked").symlink_to(root / "data")
+    for member in ("data/secret.txt", "linked/a.txt"):
+        with pytest.raises(InputError, match=f"{member} is not a regular file .* replace the "
+                           "link with the file it points to, or remove it"):
+            write_archive(root, ["a.txt", member], tmp_path / "r-1.0.0.tar.gz", 1_700_000_000)
+    assert not (tmp_path / "r-1.0.0.tar.gz").exists()
+
+
+@pytest.mark.slow
+def test_a_release_with_a_quarantined_article_is_verified_by_a_rebuild(released, tmp_path):
+    """A reader's copy with one output changed: verify names it, and its
+    rebuild from data/raw gives every file the manifest lists, byte for byte."""
+    root, _ = released
+    with tarfile.open(root / "dist" / f"{TOP}.tar.gz") as tar:
+        tar.extractall(tmp_path / "copy", filter="data")
+    copy = tmp_path / "copy" / TOP
+    ledger = copy / "reports" / "tables" / "case_ledger.csv"
+    ledger.write_text(ledger.read_text().replace("alibaba_2021", "alibaba_2020", 1))
+    files = json.loads((root / "dist" / MANIFEST).read_text())["files"]
+    proc = run_cli("verify", copy, "--current-env", check=1)
+    assert "as shipped: reports/tables/case_ledger.csv differs" in proc.stdout
+    assert f"rebuilt: all {len(files)} files match" in proc.stdout
+    assert "NOT REPRODUCED: 1 difference(s)" in proc.stdout

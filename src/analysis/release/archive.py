@@ -1,15 +1,20 @@
 """Frozen releases that anyone can verify.
 
-- ``make_release`` (``analysis release``) refuses on a dirty tree, a version
-  already released or citation metadata that does not match the version;
-  rebuilds the report from scratch; writes ``RELEASE_MANIFEST.json`` (every
-  file under data/raw, data/processed and reports, the notebooks, the lock
-  files and the codebook, with checksums) and a deterministic archive in
-  ``dist/``; and tags the commit ``vX.Y.Z``.
+- ``make_release`` (``analysis release``) refuses on a dirty tree, a tracked
+  symbolic link or submodule, a version already released or citation
+  metadata that does not match the version; copies the tracked files (and
+  nothing else: no ignored or untracked file) into a temporary folder and
+  rebuilds the report there from scratch; writes ``RELEASE_MANIFEST.json``
+  (every file of the release, code and top-level files included, with its
+  checksum) and a deterministic archive of exactly those files and the
+  manifest in ``dist/``; and tags the commit ``vX.Y.Z``.
 - ``verify`` (``analysis verify``) unpacks a release, checks its files
   against the manifest, rebuilds it (in a fresh environment made from the
   release's own lock files, unless told to use the current one) and compares
   every output's checksum with the manifest.
+
+A release holds regular files only, and no file is ever opened through a
+symbolic link, so nothing outside the repository is read or archived.
 
 Versions: the release is the package version (semantic: major for changes
 that alter what existing outputs mean or their layout, minor for new
@@ -19,11 +24,13 @@ and the report show them all.
 """
 
 import gzip
+import hashlib
 import io
 import json
 import os
 import re
 import shutil
+import stat
 import subprocess
 import sys
 import tarfile
@@ -38,10 +45,6 @@ from .citation import CFF, PLACEHOLDER, ZENODO, cite_text, read_citation, zenodo
 
 NAME = "china-metoo-news"
 MANIFEST = "RELEASE_MANIFEST.json"
-# what the manifest lists, relative to the release root
-LISTED_DIRS = ("data/raw", "data/processed", "reports", "notebooks")
-LISTED_FILES = ("requirements.lock", "requirements-nodeps.lock",
-                "src/analysis/instruments/codebook.yaml")
 DERIVED_DIRS = ("data/processed", "reports")  # rebuilt by `analysis report`
 
 
@@ -60,31 +63,91 @@ def _version(root: Path) -> str:
     return re.search(r'^__version__ = "([^"]+)"', text, re.M).group(1)
 
 
-def listed_files(root: Path) -> dict:
-    """{relative path: sha256} of every file the manifest lists, sorted."""
-    root = Path(root)
-    files = [p for d in LISTED_DIRS for p in (root / d).rglob("*") if p.is_file()
-             and ".ipynb_checkpoints" not in p.parts]
-    files += [root / f for f in LISTED_FILES if (root / f).is_file()]
-    return {p.relative_to(root).as_posix(): sha256_file(p) for p in sorted(files)}
+def _open_regular(root: Path, rel: str):
+    """``root/rel`` open for reading (binary) when it is a regular file reached
+    through no symbolic link; None when it is anything else (a link, a file in
+    a linked folder, a folder, a pipe, a device) or missing."""
+    path = os.path.join(os.path.realpath(root), rel)
+    if os.path.realpath(path) != path:
+        return None
+    try:
+        # O_NOFOLLOW: a link put in place after the check is refused too;
+        # O_NONBLOCK: opening a pipe does not wait for a writer
+        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
+    except OSError:
+        return None
+    if not stat.S_ISREG(os.fstat(fd).st_mode):
+        os.close(fd)
+        return None
+    return os.fdopen(fd, "rb")
+
+
+def _sha256(root: Path, rel: str):
+    """Hex SHA-256 of ``root/rel`` when it is a regular file, else None."""
+    f = _open_regular(root, rel)
+    if f is None:
+        return None
+    with f:
+        return hashlib.file_digest(f, "sha256").hexdigest()
+
+
+def _irregular(where, rels) -> InputError:
+    return InputError([
+        f"{where}: {rel} is not a regular file (a symbolic link, a file in a linked folder, a "
+        "pipe or a device); a release holds regular files only, so that nothing outside it is "
+        "read: replace the link with the file it points to, or remove it." for rel in rels])
+
+
+def _files_under(root: Path, under=("",)) -> list:
+    """Every file under ``root`` (or its folders ``under``), relative to it and
+    sorted. A symbolic link is listed as a file and never followed."""
+    found = []
+    for d in under:
+        for folder, dirs, files in os.walk(Path(root) / d):
+            links = [n for n in dirs if os.path.islink(os.path.join(folder, n))]
+            found += [os.path.join(folder, n) for n in files + links]
+    return sorted(Path(p).relative_to(root).as_posix() for p in found)
+
+
+def _copy_files(src: Path, rels: list, dest: Path) -> None:
+    """Copy ``rels`` from ``src`` to ``dest``, keeping the executable bit;
+    InputError naming every one that is not a regular file (nothing read
+    through a link)."""
+    irregular = []
+    for rel in rels:
+        f = _open_regular(src, rel)
+        if f is None:
+            irregular.append(rel)
+            continue
+        out = dest / rel
+        out.parent.mkdir(parents=True, exist_ok=True)
+        with f, open(out, "wb") as g:
+            shutil.copyfileobj(f, g)
+            os.chmod(out, 0o755 if os.fstat(f.fileno()).st_mode & stat.S_IXUSR else 0o644)
+    if irregular:
+        raise _irregular(src, irregular)
 
 
 def write_archive(root: Path, members: list, dest: Path, mtime: int) -> None:
     """A .tar.gz of ``members`` (paths relative to ``root``) under the folder
     NAME-version, in sorted order, with a fixed time, owner and modes, and a
-    gzip header without name or time: the same files give the same bytes."""
+    gzip header without name or time: the same files give the same bytes.
+    InputError when a member is not a regular file (never read through a link)."""
     prefix = dest.name.removesuffix(".tar.gz")
     raw = io.BytesIO()
     with tarfile.open(fileobj=raw, mode="w", format=tarfile.PAX_FORMAT) as tar:
         for rel in sorted(set(members)):
-            path = root / rel
-            info = tarfile.TarInfo(f"{prefix}/{rel}")
-            info.size = path.stat().st_size
-            info.mtime = mtime
-            info.mode = 0o755 if os.access(path, os.X_OK) else 0o644
-            info.uid = info.gid = 0
-            info.uname = info.gname = ""
-            with open(path, "rb") as f:
+            f = _open_regular(root, rel)
+            if f is None:
+                raise _irregular(root, [rel])
+            with f:
+                st = os.fstat(f.fileno())
+                info = tarfile.TarInfo(f"{prefix}/{rel}")
+                info.size = st.st_size
+                info.mtime = mtime
+                info.mode = 0o755 if st.st_mode & stat.S_IXUSR else 0o644
+                info.uid = info.gid = 0
+                info.uname = info.gname = ""
                 tar.addfile(info, f)
     packed = io.BytesIO()
     with gzip.GzipFile(filename="", mode="wb", fileobj=packed, mtime=0, compresslevel=9) as gz:
@@ -116,9 +179,10 @@ def _run_report(root: Path, python: str, env_extra: dict) -> float:
 
 def check_ready(root: Path) -> tuple:
     """Refuse (InputError listing every reason) unless ``root`` can be
-    released: a clean git tree, valid citation metadata for this version,
-    a .zenodo.json that matches it, a CHANGELOG section for it, and no tag or
-    archive for it yet. Returns (version, citation dict, commit)."""
+    released: a clean git tree of regular files (no tracked symbolic link or
+    submodule), valid citation metadata for this version, a .zenodo.json that
+    matches it, a CHANGELOG section for it, and no tag or archive for it yet.
+    Returns (version, citation dict, commit)."""
     root = Path(root)
     problems = []
     dirty = _git(root, "status", "--porcelain", "--untracked-files=all").splitlines()
@@ -126,6 +190,14 @@ def check_ready(root: Path) -> tuple:
         problems.append("the working tree has uncommitted changes; commit or remove them "
                         "first: " + ", ".join(line[3:] for line in dirty[:10])
                         + (f" and {len(dirty) - 10} more" if len(dirty) > 10 else ""))
+    for entry in filter(None, _git(root, "ls-files", "--stage", "-z").split("\0")):
+        mode, path = entry.split(" ", 1)[0], entry.split("\t", 1)[1]
+        if mode not in ("100644", "100755"):
+            what = {"120000": "a symbolic link", "160000": "a submodule"}.get(mode, f"mode {mode}")
+            problems.append(f"{path} is tracked as {what}, not a regular file; a release holds "
+                            "regular files only, so that nothing outside the repository is "
+                            "read or archived: replace it with the file it points to, or "
+                            "remove it (`git rm`), and commit.")
     version = _version(root)
     _, cff = read_citation(root)
     if str(cff.get("version")) != version:
@@ -161,35 +233,39 @@ def check_ready(root: Path) -> tuple:
 
 
 def make_release(root, say=print, tag=True) -> Path:
-    """Check, rebuild from scratch, write the manifest and the archive, tag."""
+    """Check; copy the tracked files into a temporary folder and rebuild the
+    report there from scratch (so no ignored or untracked file reaches the
+    outputs); write the manifest and the archive of exactly the tracked files,
+    the outputs and the manifest; tag. The checkout's own data/processed and
+    reports are left as they are."""
     root = Path(root).resolve()
     version, cff, commit = check_ready(root)
-    say(f"Releasing {NAME} {version} from commit {commit[:12]}: rebuilding the report from "
-        "scratch ...")
-    _clear_derived(root)
-    seconds = _run_report(root, sys.executable, {"PYTHONPATH": str(root / "src")})
-    say(f"Rebuilt data/processed and reports in {seconds:.1f} s.")
-    files = listed_files(root)
-    codebook = _codebook_version(root)
-    manifest = {
-        "name": NAME, "version": version, "commit": commit,
-        "date_released": str(cff["date-released"]), "codebook_version": codebook,
-        "python": f"{sys.version_info.major}.{sys.version_info.minor}",
-        "cite_as": cite_text(cff, codebook), "files": files,
-    }
-    (root / "dist").mkdir(exist_ok=True)
-    manifest_path = root / "dist" / MANIFEST
-    write_bytes_atomic(manifest_path,
-                       (json.dumps(manifest, indent=2, sort_keys=True) + "\n").encode("utf-8"))
-    tracked = [f for f in _git(root, "ls-files", "-z").split("\0") if f]
-    members = sorted(set(tracked) | set(files))
-    day = datetime.strptime(manifest["date_released"], "%Y-%m-%d").replace(tzinfo=timezone.utc)
     archive = root / "dist" / f"{NAME}-{version}.tar.gz"
-    shutil.copyfile(manifest_path, root / MANIFEST)
-    try:
-        write_archive(root, members + [MANIFEST], archive, int(day.timestamp()))
-    finally:
-        (root / MANIFEST).unlink()
+    say(f"Releasing {NAME} {version} from commit {commit[:12]}: rebuilding the report from "
+        "scratch from the tracked files ...")
+    with tempfile.TemporaryDirectory(prefix="release-") as tmp:
+        tree = Path(tmp) / archive.name.removesuffix(".tar.gz")
+        tracked = [f for f in _git(root, "ls-files", "-z").split("\0") if f]
+        _copy_files(root, tracked, tree)
+        seconds = _run_report(tree, sys.executable, {"PYTHONPATH": str(tree / "src")})
+        say(f"Rebuilt data/processed and reports in {seconds:.1f} s.")
+        members = sorted(set(tracked) | set(_files_under(tree, DERIVED_DIRS)))
+        files = {f: _sha256(tree, f) for f in members}
+        if None in files.values():
+            raise _irregular(f"cannot release {root}", [f for f, s in files.items() if s is None])
+        codebook = _codebook_version(tree)
+        manifest = {
+            "name": NAME, "version": version, "commit": commit,
+            "date_released": str(cff["date-released"]), "codebook_version": codebook,
+            "python": f"{sys.version_info.major}.{sys.version_info.minor}",
+            "cite_as": cite_text(cff, codebook), "files": files,
+        }
+        data = (json.dumps(manifest, indent=2, sort_keys=True) + "\n").encode("utf-8")
+        write_bytes_atomic(root / "dist" / MANIFEST, data)
+        write_bytes_atomic(tree / MANIFEST, data)
+        day = datetime.strptime(manifest["date_released"], "%Y-%m-%d").replace(
+            tzinfo=timezone.utc)
+        write_archive(tree, members + [MANIFEST], archive, int(day.timestamp()))
     say(f"Wrote {archive} ({archive.stat().st_size:,} bytes, {len(members) + 1} files, "
         f"sha256 {sha256_file(archive)}) and dist/{MANIFEST} ({len(files)} files listed).")
     if tag:
@@ -259,22 +335,34 @@ def verify(target, fresh=True, say=print, python=None) -> int:
 
 
 def _compare(root: Path, expected: dict, label: str, say) -> int:
-    actual = listed_files(root)
-    bad = 0
-    for f in sorted(set(expected) | set(actual)):
-        if f not in actual:
-            say(f"  {label}: {f} is missing")
-        elif f not in expected:
-            say(f"  {label}: {f} is not in the manifest")
-        elif actual[f] != expected[f]:
-            say(f"  {label}: {f} differs (sha256 {actual[f][:16]}..., manifest "
-                f"{expected[f][:16]}...)")
-        else:
-            continue
-        bad += 1
-    if not bad:
+    # every file the manifest lists, and every output; not what running left
+    # elsewhere (caches, the package's egg-info)
+    derived = tuple(f"{d}/" for d in DERIVED_DIRS)
+    lines = _differences(root, expected, [f for f in _files_under(root)
+                                          if f in expected or f.startswith(derived)])
+    for line in lines:
+        say(f"  {label}: {line}")
+    if not lines:
         say(f"  {label}: all {len(expected)} files match.")
-    return bad
+    return len(lines)
+
+
+def _differences(root: Path, expected: dict, present: list) -> list:
+    """One line for each file of ``expected`` ({path: sha256}) missing from
+    ``present`` (paths under ``root``), each one present but not expected, and
+    each one that is not a regular file or has other bytes."""
+    lines, present = [], set(present)
+    for f in sorted(set(expected) | present):
+        if f not in present:
+            lines.append(f"{f} is missing")
+        elif f not in expected:
+            lines.append(f"{f} is not in the manifest")
+        elif (digest := _sha256(root, f)) is None:
+            lines.append(f"{f} is not a regular file")
+        elif digest != expected[f]:
+            lines.append(f"{f} differs (sha256 {digest[:16]}..., manifest "
+                         f"{expected[f][:16]}...)")
+    return lines
 
 
 def _fresh_environment(root: Path, venv: Path, python: str) -> str:
