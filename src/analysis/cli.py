@@ -156,8 +156,8 @@ def _parser():
                     help="the checkout to release (default: this repository)")
     rl.set_defaults(func=_release)
 
-    v = sub.add_parser("verify", help="rebuild a release and compare every output with its "
-                       "manifest")
+    v = sub.add_parser("verify", help="check a release against its manifest, then rebuild it "
+                       "and compare every output")
     v.add_argument("release", type=Path, help="a release archive (.tar.gz) or folder")
     v.add_argument("--current-env", action="store_true",
                    help="rebuild with this environment instead of a fresh one made from the "

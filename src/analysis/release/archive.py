@@ -8,13 +8,17 @@
   (every file of the release, code and top-level files included, with its
   checksum) and a deterministic archive of exactly those files and the
   manifest in ``dist/``; and tags the commit ``vX.Y.Z``.
-- ``verify`` (``analysis verify``) unpacks a release, checks its files
-  against the manifest, rebuilds it (in a fresh environment made from the
-  release's own lock files, unless told to use the current one) and compares
-  every output's checksum with the manifest.
+- ``verify`` (``analysis verify``) unpacks an archive (regular files under
+  one top folder only) or copies a folder,
+  and checks every file against the manifest: a file missing, added or
+  changed is refused before anything of the release runs. Only then does it
+  rebuild the release (in a fresh environment made from the release's own
+  lock files, unless told to use the current one) and compare every output's
+  checksum with the manifest.
 
 A release holds regular files only, and no file is ever opened through a
-symbolic link, so nothing outside the repository is read or archived.
+symbolic link, so nothing outside the repository is read or archived. Every
+refusal is an InputError naming the file and the fix.
 
 Versions: the release is the package version (semantic: major for changes
 that alter what existing outputs mean or their layout, minor for new
@@ -23,6 +27,7 @@ cleaning rules and case registry carry their own versions, and the manifest
 and the report show them all.
 """
 
+import fnmatch
 import gzip
 import hashlib
 import io
@@ -36,6 +41,7 @@ import sys
 import tarfile
 import tempfile
 import time
+import zlib
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -46,6 +52,12 @@ from .citation import CFF, PLACEHOLDER, ZENODO, cite_text, read_citation, zenodo
 NAME = "china-metoo-news"
 MANIFEST = "RELEASE_MANIFEST.json"
 DERIVED_DIRS = ("data/processed", "reports")  # rebuilt by `analysis report`
+# What using a release folder leaves in it (an environment, caches, notebook
+# checkpoints): verify never copies them, so they neither count nor run.
+WORKING_FILES = (".git", ".venv", "dist", "__pycache__", "*.egg-info", ".ipynb_checkpoints",
+                 ".pytest_cache")
+MANIFEST_TEXT = ("name", "version", "commit", "codebook_version")  # and "files"
+SHA256 = re.compile(r"[0-9a-f]{64}")
 
 
 # -- helpers -----------------------------------------------------------------------
@@ -98,14 +110,19 @@ def _irregular(where, rels) -> InputError:
         "read: replace the link with the file it points to, or remove it." for rel in rels])
 
 
-def _files_under(root: Path, under=("",)) -> list:
+def _files_under(root: Path, under=("",), skip=()) -> list:
     """Every file under ``root`` (or its folders ``under``), relative to it and
-    sorted. A symbolic link is listed as a file and never followed."""
+    sorted. A symbolic link is listed as a file and never followed; a name that
+    matches a pattern in ``skip`` is left out with all it holds."""
+    def kept(name):
+        return not any(fnmatch.fnmatch(name, p) for p in skip)
+
     found = []
     for d in under:
         for folder, dirs, files in os.walk(Path(root) / d):
+            dirs[:] = [n for n in dirs if kept(n)]
             links = [n for n in dirs if os.path.islink(os.path.join(folder, n))]
-            found += [os.path.join(folder, n) for n in files + links]
+            found += [os.path.join(folder, n) for n in files + links if kept(n)]
     return sorted(Path(p).relative_to(root).as_posix() for p in found)
 
 
@@ -285,34 +302,26 @@ def _codebook_version(root: Path):
 # -- verify ------------------------------------------------------------------------
 
 def verify(target, fresh=True, say=print, python=None) -> int:
-    """Check a release (archive or folder) against its manifest, rebuild it and
-    compare every output; returns the number of differences (0: reproduced)."""
+    """Check a release (archive or folder) against its manifest, then rebuild
+    it and compare every output; returns the number of differences after the
+    rebuild (0: reproduced). InputError, with nothing of the release run, when
+    the archive is unsafe or unreadable, the manifest is missing or
+    malformed, or a shipped file is missing, added or changed."""
     target = Path(target)
     with tempfile.TemporaryDirectory(prefix="verify-") as tmp:
-        tmp = Path(tmp)
-        if target.is_file():
-            with tarfile.open(target) as tar:
-                tar.extractall(tmp, filter="data")
-            tops = [p for p in tmp.iterdir() if p.is_dir()]
-            if len(tops) != 1:
-                raise InputError(f"{target}: not a release archive (expected one top folder).")
-            root = tops[0]
-        elif target.is_dir():
-            root = tmp / target.name
-            shutil.copytree(target, root, symlinks=True,
-                            ignore=shutil.ignore_patterns(".venv", ".git", "dist"))
-        else:
-            raise InputError(f"{target}: no such archive or folder.")
-        manifest_path = root / MANIFEST
-        if not manifest_path.is_file():
-            raise InputError(f"{target}: no {MANIFEST} inside; is this a release made by "
-                             "`analysis release`?")
-        manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
+        tmp = Path(tmp).resolve()
+        root = _unpacked(target, tmp / "release")
+        manifest = _read_manifest(root, target)
         expected = manifest["files"]
         say(f"Verifying {manifest['name']} {manifest['version']} (commit "
             f"{manifest['commit'][:12]}, codebook {manifest['codebook_version']}): "
             f"{len(expected)} files listed.")
-        differences = _compare(root, expected, "as shipped", say)
+        shipped = _differences(root, expected, [f for f in _files_under(root) if f != MANIFEST])
+        if shipped:
+            raise InputError(f"{target} is not the release its manifest describes, so nothing "
+                             "of it was run:\n" + "\n".join(f"  as shipped: {d}" for d in shipped)
+                             + "\nGet the release again from where it was published.")
+        say(f"  as shipped: all {len(expected)} files match.")
         if fresh:
             t = time.perf_counter()
             py = _fresh_environment(root, tmp / "venv", python or sys.executable)
@@ -326,25 +335,106 @@ def verify(target, fresh=True, say=print, python=None) -> int:
         _clear_derived(root)
         seconds = _run_report(root, py, env)
         say(f"Rebuilt data/processed and reports from data/raw in {seconds:.1f} s.")
-        differences += _compare(root, expected, "rebuilt", say)
-    if differences:
-        say(f"NOT REPRODUCED: {differences} difference(s) from the manifest.")
+        # the shipped files again, and every output; not what running left
+        # elsewhere (caches, the package's egg-info)
+        derived = tuple(f"{d}/" for d in DERIVED_DIRS)
+        rebuilt = _differences(root, expected, [f for f in _files_under(root)
+                                                if f in expected or f.startswith(derived)])
+    for d in rebuilt:
+        say(f"  rebuilt: {d}")
+    if rebuilt:
+        say(f"NOT REPRODUCED: {len(rebuilt)} difference(s) from the manifest.")
     else:
+        say(f"  rebuilt: all {len(expected)} files match.")
         say(f"Reproduced: every one of the {len(expected)} files matches the manifest.")
-    return differences
+    return len(rebuilt)
 
 
-def _compare(root: Path, expected: dict, label: str, say) -> int:
-    # every file the manifest lists, and every output; not what running left
-    # elsewhere (caches, the package's egg-info)
-    derived = tuple(f"{d}/" for d in DERIVED_DIRS)
-    lines = _differences(root, expected, [f for f in _files_under(root)
-                                          if f in expected or f.startswith(derived)])
-    for line in lines:
-        say(f"  {label}: {line}")
-    if not lines:
-        say(f"  {label}: all {len(expected)} files match.")
-    return len(lines)
+def _unpacked(target: Path, dest: Path) -> Path:
+    """The release at ``target`` (an archive or a folder) as a folder in
+    ``dest`` holding regular files only; its path."""
+    if target.is_dir():
+        root = dest / target.resolve().name
+        _copy_files(target, _files_under(target, skip=WORKING_FILES), root)
+        return root
+    if not target.is_file():
+        raise InputError(f"{target}: no such archive or folder.")
+    with open(target, "rb") as f:
+        return _unpack(f, target, dest)
+
+
+def _unpack(f, target: Path, dest: Path) -> Path:
+    """Unpack the release archive open as ``f`` into ``dest`` after checking
+    every member (nothing is written when one is unsafe); its top folder."""
+    try:
+        with tarfile.open(fileobj=f, mode="r:*") as tar:
+            members = tar.getmembers()
+            unsafe = [why for m in members if (why := _unsafe(m, dest))]
+            if unsafe:
+                raise InputError([f"{target}: {why}." for why in unsafe]
+                                 + [f"{target}: nothing was unpacked; a release made by "
+                                    "`analysis release` holds none of these: do not unpack "
+                                    "it with another tool either."])
+            tops = sorted({m.name.split("/")[0] for m in members})
+            if len(tops) != 1 or any(m.name == tops[0] and not m.isdir() for m in members):
+                raise InputError(f"{target}: not a release archive: a release holds one folder "
+                                 f"({NAME}-X.Y.Z), this one holds "
+                                 + (", ".join(tops[:5]) or "nothing") + " at its top.")
+            tar.extractall(dest, members=members, filter="data")
+    except (tarfile.TarError, EOFError, OSError, zlib.error) as e:
+        raise InputError(f"{target}: not a readable .tar.gz archive ({e}); a release archive "
+                         "is made by `analysis release`: download it again.") from None
+    return dest / tops[0]
+
+
+def _unsafe(member: tarfile.TarInfo, dest: Path):
+    """Why ``member`` must not be unpacked into ``dest``, or None: a release
+    holds regular files and folders inside its folder, nothing else."""
+    if member.name.startswith("/"):  # the data filter would quietly drop the "/"
+        return f"{member.name!r} has an absolute path"
+    try:
+        tarfile.data_filter(member, str(dest))  # "..", links leading out, devices
+    except tarfile.FilterError as e:
+        return str(e)
+    if not (member.isreg() or member.isdir()):
+        kind = "a symbolic link" if member.issym() else "a hard link" if member.islnk() \
+            else "a special file"
+        return f"{member.name!r} is {kind}; a release holds regular files only"
+    return None
+
+
+def _read_manifest(root: Path, target: Path) -> dict:
+    """The release's manifest; InputError naming what is wrong with it."""
+    f = _open_regular(root, MANIFEST)
+    if f is None:
+        raise InputError(f"{target}: no {MANIFEST} inside; is this a release made by "
+                         "`analysis release`?")
+    with f:
+        raw = f.read()
+    try:
+        manifest = json.loads(raw.decode("utf-8"))
+    except ValueError as e:
+        raise InputError(f"{target}: {MANIFEST} is not valid JSON ({e}); the release is "
+                         "damaged: get it again from where it was published.") from None
+    if not isinstance(manifest, dict):
+        problems = ["it is not a JSON object"]
+    else:
+        problems = [f"{k!r} is missing or not text" for k in MANIFEST_TEXT
+                    if not isinstance(manifest.get(k), str)]
+        files = manifest.get("files")
+        if not isinstance(files, dict) or not files:
+            problems.append("'files' is missing or not a mapping of paths to checksums")
+        else:
+            bad = [p for p, s in files.items() if not (isinstance(s, str) and SHA256.fullmatch(s))]
+            if bad:
+                problems.append(f"'files' gives {len(bad)} path(s) a value that is not a "
+                                "SHA-256 checksum: " + ", ".join(bad[:5])
+                                + (" ..." if len(bad) > 5 else ""))
+    if problems:
+        raise InputError(f"{target}: {MANIFEST} is not a release manifest: "
+                         + "; ".join(problems) + ". The release is damaged or was not made by "
+                         "`analysis release`: get it again from where it was published.")
+    return manifest
 
 
 def _differences(root: Path, expected: dict, present: list) -> list:
@@ -367,7 +457,14 @@ def _differences(root: Path, expected: dict, present: list) -> list:
 
 def _fresh_environment(root: Path, venv: Path, python: str) -> str:
     """A virtual environment with exactly the release's pins and its package."""
-    subprocess.run([python, "-m", "venv", str(venv)], check=True)
+    try:
+        subprocess.run([python, "-m", "venv", str(venv)], check=True, capture_output=True,
+                       text=True)
+    except (OSError, subprocess.CalledProcessError) as e:
+        detail = getattr(e, "stderr", None) or e
+        raise InputError(f"--python {python}: cannot create a virtual environment with it "
+                         f"({str(detail).strip()[-500:]}); give a Python 3.11 that has venv.") \
+            from None
     py = str(venv / "bin" / "python")
     for lock, extra in (("requirements.lock", []),
                         ("requirements-nodeps.lock", ["--no-build-isolation"])):
