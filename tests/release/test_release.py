@@ -193,10 +193,13 @@ def test_an_archive_never_reads_through_a_symbolic_link(tmp_path):
 # -- verify -------------------------------------------------------------------------
 
 @pytest.mark.slow
-def test_a_release_with_a_quarantined_article_verifies(released):
+def test_a_release_with_a_quarantined_article_verifies_against_its_checksum(released):
     root, _ = released
-    proc = run_cli("verify", root / "dist" / f"{TOP}.tar.gz", "--current-env", check=0)
+    archive = root / "dist" / f"{TOP}.tar.gz"
+    digest = hashlib.sha256(archive.read_bytes()).hexdigest()
+    proc = run_cli("verify", archive, "--sha256", digest.upper(), "--current-env", check=0)
     files = json.loads((root / "dist" / MANIFEST).read_text())["files"]
+    assert f"sha256 {digest} matches --sha256" in proc.stdout
     assert f"as shipped: all {len(files)} files match" in proc.stdout
     assert f"rebuilt: all {len(files)} files match" in proc.stdout
     assert f"Reproduced: every one of the {len(files)} files matches" in proc.stdout
@@ -264,6 +267,16 @@ def test_verify_refuses_a_symbolic_link_in_a_release_folder(unpacked, nothing_ma
 
 
 @pytest.mark.slow
+def test_verify_refuses_an_archive_that_is_not_the_published_one(released, nothing_may_run):
+    root, _ = released
+    archive = root / "dist" / f"{TOP}.tar.gz"
+    digest = hashlib.sha256(archive.read_bytes()).hexdigest()
+    proc = run_cli("verify", archive, "--sha256", "0" * 64, check=2)
+    assert f"its sha256 is {digest}, but {'0' * 64} was expected (--sha256)" in proc.stderr
+    assert "download it again" in proc.stderr
+
+
+@pytest.mark.slow
 def test_verify_names_every_output_a_rebuild_does_not_reproduce(released, monkeypatch):
     root, _ = released
     monkeypatch.setattr(release_archive, "_run_report", lambda *args: 0.0)  # writes nothing
@@ -282,7 +295,11 @@ def test_verify_refuses_an_interpreter_that_cannot_make_an_environment(unpacked,
            "([Errno 2] No such file or directory" in proc.stderr
 
 
-def test_verify_refuses_a_missing_target(tmp_path):
+def test_verify_refuses_a_bad_checksum_argument_and_a_missing_target(tmp_path):
+    proc = run_cli("verify", tmp_path, "--sha256", "0" * 64, check=2)
+    assert f"--sha256 checks an archive file, but {tmp_path} is a folder" in proc.stderr
+    proc = run_cli("verify", tmp_path / "r.tar.gz", "--sha256", "abc123", check=2)
+    assert "--sha256 'abc123' is not a SHA-256 checksum; give the 64 hexadecimal" in proc.stderr
     proc = run_cli("verify", tmp_path / "nowhere", check=2)
     assert f"{tmp_path / 'nowhere'}: no such archive or folder" in proc.stderr
 

@@ -8,8 +8,8 @@
   (every file of the release, code and top-level files included, with its
   checksum) and a deterministic archive of exactly those files and the
   manifest in ``dist/``; and tags the commit ``vX.Y.Z``.
-- ``verify`` (``analysis verify``) unpacks an archive (regular files under
-  one top folder only) or copies a folder,
+- ``verify`` (``analysis verify``) checks an archive's SHA-256 when given,
+  unpacks it (regular files under one top folder only) or copies a folder,
   and checks every file against the manifest: a file missing, added or
   changed is refused before anything of the release runs. Only then does it
   rebuild the release (in a fresh environment made from the release's own
@@ -301,16 +301,17 @@ def _codebook_version(root: Path):
 
 # -- verify ------------------------------------------------------------------------
 
-def verify(target, fresh=True, say=print, python=None) -> int:
+def verify(target, fresh=True, say=print, python=None, sha256=None) -> int:
     """Check a release (archive or folder) against its manifest, then rebuild
     it and compare every output; returns the number of differences after the
     rebuild (0: reproduced). InputError, with nothing of the release run, when
-    the archive is unsafe or unreadable, the manifest is missing or
-    malformed, or a shipped file is missing, added or changed."""
+    the archive is not ``sha256`` (hex, when given) or is unsafe or
+    unreadable, the manifest is missing or malformed, or a shipped file is
+    missing, added or changed."""
     target = Path(target)
     with tempfile.TemporaryDirectory(prefix="verify-") as tmp:
         tmp = Path(tmp).resolve()
-        root = _unpacked(target, tmp / "release")
+        root = _unpacked(target, tmp / "release", sha256, say)
         manifest = _read_manifest(root, target)
         expected = manifest["files"]
         say(f"Verifying {manifest['name']} {manifest['version']} (commit "
@@ -350,9 +351,17 @@ def verify(target, fresh=True, say=print, python=None) -> int:
     return len(rebuilt)
 
 
-def _unpacked(target: Path, dest: Path) -> Path:
+def _unpacked(target: Path, dest: Path, sha256, say) -> Path:
     """The release at ``target`` (an archive or a folder) as a folder in
     ``dest`` holding regular files only; its path."""
+    if sha256 is not None:
+        given, sha256 = sha256, sha256.strip().lower()
+        if not SHA256.fullmatch(sha256):
+            raise InputError(f"--sha256 {given!r} is not a SHA-256 checksum; give the 64 "
+                             "hexadecimal digits published beside the archive.")
+        if target.is_dir():
+            raise InputError(f"--sha256 checks an archive file, but {target} is a folder; give "
+                             "the .tar.gz archive, or leave --sha256 out.")
     if target.is_dir():
         root = dest / target.resolve().name
         _copy_files(target, _files_under(target, skip=WORKING_FILES), root)
@@ -360,6 +369,14 @@ def _unpacked(target: Path, dest: Path) -> Path:
     if not target.is_file():
         raise InputError(f"{target}: no such archive or folder.")
     with open(target, "rb") as f:
+        digest = hashlib.file_digest(f, "sha256").hexdigest()
+        if sha256 is not None and digest != sha256:
+            raise InputError(f"{target}: its sha256 is {digest}, but {sha256} was expected "
+                             "(--sha256); it is not the archive that was published (damaged "
+                             "or altered): download it again.")
+        say(f"{target}: sha256 {digest}" + (" matches --sha256." if sha256 else
+                                             " (give the published one with --sha256)."))
+        f.seek(0)
         return _unpack(f, target, dest)
 
 
