@@ -191,9 +191,11 @@ def _parser():
                     help="the checkout to release (default: this repository)")
     rl.set_defaults(func=_release)
 
-    v = sub.add_parser("verify", help="rebuild a release and compare every output with its "
-                       "manifest")
+    v = sub.add_parser("verify", help="check a release against its manifest, then rebuild it "
+                       "and compare every output")
     v.add_argument("release", type=Path, help="a release archive (.tar.gz) or folder")
+    v.add_argument("--sha256", metavar="HEX", default=None,
+                   help="the archive's published SHA-256, checked before it is unpacked")
     v.add_argument("--current-env", action="store_true",
                    help="rebuild with this environment instead of a fresh one made from the "
                    "release's lock files (faster; checks the code and data, not the pins)")
@@ -351,7 +353,8 @@ def _release(args):
 
 def _verify(args):
     return 1 if verify(args.release, fresh=not args.current_env,
-                       say=lambda m: print(m, flush=True), python=args.python) else 0
+                       say=lambda m: print(m, flush=True), python=args.python,
+                       sha256=args.sha256) else 0
 
 
 if __name__ == "__main__":
