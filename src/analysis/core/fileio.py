@@ -70,11 +70,11 @@ def file_kind(mode: int) -> str:
     return "special file"
 
 
-def read_regular(path) -> bytes:
-    """The bytes of a regular file. Never follows a symbolic link (the last
-    component is checked with lstat and opened with O_NOFOLLOW), never opens a
-    FIFO or device, and checks that what was opened is what was checked.
-    Raises NotRegular otherwise."""
+def open_regular(path):
+    """A regular file, open for reading (binary). Never follows a symbolic
+    link (the last component is checked with lstat and opened with
+    O_NOFOLLOW), never opens a FIFO or device, and checks that what was
+    opened is what was checked. Raises NotRegular otherwise."""
     before = os.lstat(path)
     kind = file_kind(before.st_mode)
     if kind:
@@ -86,10 +86,16 @@ def read_regular(path) -> bytes:
         if e.errno == errno.ELOOP:  # replaced by a link after the check
             raise NotRegular(path, "symbolic link") from None
         raise
-    with os.fdopen(fd, "rb") as f:
-        now = os.fstat(fd)
-        if (now.st_dev, now.st_ino) != (before.st_dev, before.st_ino) or file_kind(now.st_mode):
-            raise NotRegular(path, file_kind(now.st_mode) or "file replaced while reading")
+    now = os.fstat(fd)
+    if (now.st_dev, now.st_ino) != (before.st_dev, before.st_ino) or file_kind(now.st_mode):
+        os.close(fd)
+        raise NotRegular(path, file_kind(now.st_mode) or "file replaced while reading")
+    return os.fdopen(fd, "rb")
+
+
+def read_regular(path) -> bytes:
+    """The bytes of a regular file (see open_regular)."""
+    with open_regular(path) as f:
         return f.read()
 
 

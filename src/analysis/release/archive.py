@@ -46,7 +46,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from ..core.errors import InputError
-from ..core.fileio import sha256_file, write_bytes_atomic
+from ..core.fileio import NotRegular, open_regular, sha256_file, write_bytes_atomic
 from .citation import CFF, PLACEHOLDER, ZENODO, cite_text, read_citation, zenodo_json
 
 NAME = "china-metoo-news"
@@ -83,15 +83,9 @@ def _open_regular(root: Path, rel: str):
     if os.path.realpath(path) != path:
         return None
     try:
-        # O_NOFOLLOW: a link put in place after the check is refused too;
-        # O_NONBLOCK: opening a pipe does not wait for a writer
-        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
-    except OSError:
+        return open_regular(path)
+    except (NotRegular, OSError):
         return None
-    if not stat.S_ISREG(os.fstat(fd).st_mode):
-        os.close(fd)
-        return None
-    return os.fdopen(fd, "rb")
 
 
 def _sha256(root: Path, rel: str):
