@@ -68,6 +68,13 @@ def test_a_linked_manifest_or_cleaning_rules_file_is_refused(tmp_path):
     assert "manifest.csv: is a symbolic link; the manifest must be a regular file" in proc.stderr
 
 
+def test_adding_a_fifo_is_refused_without_waiting_for_a_writer(tmp_path):
+    os.mkfifo(tmp_path / "pipe.txt")
+    proc = run_cli("add", tmp_path / "pipe.txt", "--corpus", tmp_path / "c", check=2)
+    assert "pipe.txt: is a FIFO (named pipe), not a regular file" in proc.stderr
+    assert not (tmp_path / "c").exists()
+
+
 def test_checksums_command_does_not_read_through_links(tmp_path):
     corpus = write_corpus(tmp_path / "c", {"a.txt": ARTICLE.encode()}, checksums=False)
     (tmp_path / "secret.txt").write_text(SECRET)

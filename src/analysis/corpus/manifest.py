@@ -252,7 +252,10 @@ def add_article(src: Path, corpus: Path, doc_id: str | None, meta: dict) -> Adde
     corpus, a name taken) before anything is written."""
     src, corpus = Path(src), Path(corpus)
     if not src.is_file():
-        raise InputError(f"{src}: no such file; give the path of the article to add.")
+        kind = file_kind(src.stat().st_mode) if src.exists() else ""
+        raise InputError(f"{src}: is a {kind}, not a regular file; give the path of the article "
+                         "file to add." if kind else
+                         f"{src}: no such file; give the path of the article to add.")
     manifest = corpus / "manifest.csv"
     entries = read_manifest(corpus) if manifest.exists() else []
     sha = sha256_file(src)
