@@ -67,6 +67,28 @@ def test_a_second_run_on_a_locked_folder_is_refused_and_changes_nothing(tmp_path
     assert len(table(out, "documents")) == 2
 
 
+def test_a_report_on_a_locked_report_folder_is_refused_before_anything_runs(tmp_path):
+    reports = tmp_path / "reports"
+    reports.mkdir()
+    (reports / "index.html").write_text("<p>the last good report</p>\n")
+    holder = subprocess.Popen(
+        [sys.executable, "-c", "import time\nfrom analysis.core.locks import folder_lock\n"
+         f"with folder_lock({str(reports)!r}, 'x'):\n    print('held', flush=True)\n"
+         "    time.sleep(60)"], stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout.readline().strip() == "held"
+        (reports / ".staging").mkdir()  # the holder's: a refused run must not touch it
+        proc = run_cli("report", "--processed", tmp_path / "processed", "--out", reports,
+                       check=2)
+        assert "another `analysis` run is writing the report there now" in proc.stderr
+        assert not (tmp_path / "processed").exists()  # the pipeline did not start
+        assert (reports / ".staging").is_dir()
+        assert (reports / "index.html").read_text() == "<p>the last good report</p>\n"
+    finally:
+        holder.kill()
+        holder.wait()
+
+
 @pytest.mark.slow
 def test_a_killed_build_leaves_no_worker_and_the_next_run_clears_its_temporary_folder(tmp_path):
     corpus = tmp_path / "synthetic"
