@@ -156,7 +156,8 @@ def _near_utf8(data: bytes, first_bad: int) -> Decoded | None:
     as UTF-8 has almost no valid multi-byte sequence)."""
     text = data.decode("utf-8", errors="replace")
     bad = text.count(_REPLACEMENT) - data.count(_REPLACEMENT.encode())
-    good = sum(1 for c in text if c > "\x7f") - text.count(_REPLACEMENT)
+    non_ascii = len(text) - len(text.encode("ascii", "ignore"))
+    good = non_ascii - text.count(_REPLACEMENT)
     if not good or bad > good:
         return None
     return Decoded(_check_text(text), "utf-8", (
