@@ -10,8 +10,10 @@ from typing import NamedTuple
 
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 
-from ..core.text import char_offsets, join_utf8, normalize_with_offsets, same_positions
+from ..core.text import (SLICE_BYTES, char_offsets, join_utf8, normalize_with_offsets,
+                         same_positions, slices)
 from .registry import Party, Registry
 
 CONFIDENCE = {"alias": 1.0, "surname": 0.6, "context": 0.3}
@@ -49,15 +51,21 @@ def link_segments(segments, registry: Registry) -> pa.Table:
     one per unmentioned sentence linked by its paragraph's single case."""
     if not isinstance(segments, pa.Table):
         segments = pa.Table.from_pandas(segments, preserve_index=False)
-    cols = {c: segments[c].to_pylist() for c in LINK_COLUMNS}
-    para_raw = {(d, s): (r, st) for d, s, u, r, st in zip(
-        cols["doc_id"], cols["segment_id"], cols["unit"], cols["raw"], cols["start"])
-        if u == "paragraph"}
+    is_para = pc.equal(segments["unit"], "paragraph").fill_null(False)
+    is_body_sentence = pc.and_(pc.equal(segments["unit"], "sentence"),
+                               pc.equal(segments["role"], "body")).fill_null(False)
+    # rows as lists, without the strings no step reads (a huge document is one batch)
+    cols = {c: segments[c].to_pylist() for c in ("doc_id", "segment_id", "parent_id", "start",
+                                                  "end")}
+    cols["text"] = pc.if_else(is_body_sentence, segments["text"], None).to_pylist()
+    raw = pc.if_else(is_para, segments["raw"], None).to_pylist()
+    para_raw = {(cols["doc_id"][i], cols["segment_id"][i]): (raw[i], cols["start"][i])
+                for i in np.flatnonzero(is_para.to_numpy()).tolist()}
+    del raw
     out = {name: [] for name in MENTIONS.names}
     docs = {}
-    for i, (doc, unit, role) in enumerate(zip(cols["doc_id"], cols["unit"], cols["role"])):
-        if unit == "sentence" and role == "body":
-            docs.setdefault(doc, []).append(i)
+    for i in np.flatnonzero(is_body_sentence.to_numpy()).tolist():
+        docs.setdefault(cols["doc_id"][i], []).append(i)
     hits = _scan_sentences(registry, cols["text"], [i for rows in docs.values() for i in rows])
     scanner = registry.scanner()
     owners = scanner.owners
@@ -121,22 +129,26 @@ def link_segments(segments, registry: Registry) -> pa.Table:
 
 def _scan_sentences(registry, texts, rows):
     """{row: [(start, end, expression)]} of every alias and surname match in
-    the given sentences, character offsets: one Hyperscan scan over them all."""
+    the given sentences, character offsets: one Hyperscan scan per slice of
+    about SLICE_BYTES of them (no match crosses a sentence)."""
     db = registry.scanner().db
-    data, starts = join_utf8([texts[i] for i in rows])
-    found = []
-    db.scan(data, match_event_handler=lambda x, s, e, f, c: found.append((x, s, e)))
-    if not found:
-        return {}
-    hits = np.array(found, dtype=np.int64)
-    starts = np.asarray(starts, dtype=np.int64)
-    which = np.searchsorted(starts, hits[:, 1], side="right") - 1
-    chars = char_offsets(data)
-    base = chars[starts[which]]
     out = {}
-    for x, s, e, w, b in zip(hits[:, 0].tolist(), chars[hits[:, 1]].tolist(),
-                             chars[hits[:, 2]].tolist(), which.tolist(), base.tolist()):
-        out.setdefault(rows[w], set()).add((s - b, e - b, x))
+    for lo, hi in slices([len(texts[i]) for i in rows], SLICE_BYTES):
+        part = rows[lo:hi]
+        data, starts = join_utf8([texts[i] for i in part])
+        found = []
+        db.scan(data, match_event_handler=lambda x, s, e, f, c: found.append((x, s, e)))
+        if not found:
+            continue
+        hits = np.array(found, dtype=np.int64)
+        del found
+        starts = np.asarray(starts, dtype=np.int64)
+        which = np.searchsorted(starts, hits[:, 1], side="right") - 1
+        chars = char_offsets(data)
+        base = chars[starts[which]]
+        for x, s, e, w, b in zip(hits[:, 0].tolist(), chars[hits[:, 1]].tolist(),
+                                 chars[hits[:, 2]].tolist(), which.tolist(), base.tolist()):
+            out.setdefault(part[w], set()).add((s - b, e - b, x))
     return {r: sorted(v) for r, v in out.items()}
 
 

@@ -11,7 +11,8 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from ..core.text import char_offsets, join_utf8, normalize_with_offsets, same_positions
+from ..core.text import (SLICE_BYTES, char_offsets, join_utf8, normalize_with_offsets,
+                         same_positions, slices)
 from .engine import matcher
 from .schema import SENTENCE_FAMILIES, Codebook
 
@@ -30,8 +31,6 @@ DOC_CODES = pa.schema([
 CODE_LABELS = pa.schema([
     ("code", _str), ("family", _str), ("label", _str), ("parent", _str), ("definition", _str),
 ])
-# text per slice of a batch coded at once: bounds the scan's memory, not its output
-SLICE_BYTES = 4 << 20
 CODER_COLUMNS = ["doc_id", "segment_id", "unit", "role", "text", "raw", "start"]
 
 
@@ -57,7 +56,7 @@ def code_segments(segments, book: Codebook, unit: str = "paragraph"):
     # one), so a batch is coded in slices of about SLICE_BYTES of text: the
     # memory a slice takes stays bounded even for a single huge document.
     per_doc, body_paras, pieces = {}, {}, []
-    for lo, hi in _slices(sizes, SLICE_BYTES):
+    for lo, hi in slices(sizes.tolist(), SLICE_BYTES):
         part = segments.take(rows[lo:hi])
         cols = {c: part[c].to_pylist() for c in CODER_COLUMNS}
         del part
@@ -66,18 +65,6 @@ def code_segments(segments, book: Codebook, unit: str = "paragraph"):
     codes = pa.concat_tables(pieces).combine_chunks() if pieces else CODES.empty_table()
     del pieces
     return codes, _doc_codes(per_doc, body_paras, book)
-
-
-def _slices(sizes, limit: int):
-    """[lo, hi) ranges of consecutive items whose sizes add up to about ``limit``."""
-    lo, total = 0, 0
-    for i, n in enumerate(sizes.tolist()):
-        total += n
-        if total >= limit:
-            yield lo, i + 1
-            lo, total = i + 1, 0
-    if lo < len(sizes):
-        yield lo, len(sizes)
 
 
 def _code_slice(cols, book: Codebook, unit: str, per_doc: dict, body_paras: dict) -> pa.Table:
