@@ -14,6 +14,7 @@ import pyarrow as pa
 
 from ..coding.coder import code_segments
 from ..coding.schema import Codebook
+from ..core.parquet import shared_pylist
 from .dates import resolve
 
 _str = pa.string()
@@ -39,8 +40,8 @@ HINT = ("no registered case is named in this sentence or its paragraph; if it re
 def sentences_with_raw(segments: pa.Table) -> pa.Table:
     """The sentence rows of a segments table, each with its own raw text (the
     slice of its paragraph's raw text that its offsets give)."""
-    cols = {c: segments[c].to_pylist() for c in ("doc_id", "segment_id", "unit", "parent_id",
-                                                  "raw", "start", "end")}
+    cols = {c: segments[c].to_pylist() for c in ("segment_id", "raw", "start", "end")}
+    cols.update({c: shared_pylist(segments[c]) for c in ("doc_id", "unit", "parent_id")})
     paras = {(d, s): (r, st) for d, s, u, r, st in zip(cols["doc_id"], cols["segment_id"],
                                                        cols["unit"], cols["raw"], cols["start"])
              if u == "paragraph"}
