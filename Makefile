@@ -44,10 +44,11 @@ quick: venv ## run the fast tests only (no notebooks, no releases): under 2 minu
 lab: venv ## open JupyterLab on notebooks/
 	@$(BIN)/jupyter lab --ServerApp.root_dir=notebooks
 
-bench: venv ## benchmark the pipeline, the coder and the report on 100,000 generated articles (not a test)
+bench: venv ## benchmark the pipeline, the coder and the report on 100,000 generated articles, and peak memory on one 50 MB article (not a test)
 	@$(BIN)/python benchmarks/bench_pipeline.py
 	@$(BIN)/python benchmarks/bench_coding.py
 	@$(BIN)/python benchmarks/bench_report.py
+	@$(BIN)/python benchmarks/bench_memory.py
 
 release: venv ## release this version: rebuild from scratch, manifest and archive in dist/, tag
 	@$(BIN)/analysis release

@@ -14,6 +14,7 @@ import pyarrow as pa
 
 from ..coding.coder import code_segments
 from ..coding.schema import Codebook
+from ..core.parquet import shared_pylist
 from .dates import resolve
 
 _str = pa.string()
@@ -39,7 +40,8 @@ HINT = ("no registered case is named in this sentence or its paragraph; if it re
 def sentences_with_raw(segments: pa.Table) -> pa.Table:
     """The sentence rows of a segments table, each with its own raw text (the
     slice of its paragraph's raw text that its offsets give)."""
-    cols = {c: segments[c].to_pylist() for c in segments.column_names}
+    cols = {c: segments[c].to_pylist() for c in ("segment_id", "raw", "start", "end")}
+    cols.update({c: shared_pylist(segments[c]) for c in ("doc_id", "unit", "parent_id")})
     paras = {(d, s): (r, st) for d, s, u, r, st in zip(cols["doc_id"], cols["segment_id"],
                                                        cols["unit"], cols["raw"], cols["start"])
              if u == "paragraph"}
@@ -56,18 +58,20 @@ def sentences_with_raw(segments: pa.Table) -> pa.Table:
 
 def detect_events(segments: pa.Table, mentions: pa.Table, book: Codebook, published: dict):
     """(case_events, unlinked_events) for the body sentences of whole documents."""
-    sentences = sentences_with_raw(segments)
-    codes, _ = code_segments(sentences, book, "sentence")
-    text = {(d, s): t for d, s, t in zip(sentences["doc_id"].to_pylist(),
-                                         sentences["segment_id"].to_pylist(),
-                                         sentences["text"].to_pylist())}
+    codes, _ = code_segments(sentences_with_raw(segments), book, "sentence")
+    # only the sentences with an event: a huge document is one batch
+    coded = set(zip(codes["doc_id"].to_pylist(), codes["segment_id"].to_pylist()))
+    text = {(r["doc_id"], r["segment_id"]): r["text"]
+            for r in _rows(segments.select(["doc_id", "segment_id", "text"]))
+            if (r["doc_id"], r["segment_id"]) in coded}
     by_sentence = {}
-    for row in mentions.to_pylist():
-        by_sentence.setdefault((row["doc_id"], row["segment_id"]), []).append(row)
+    for row in _rows(mentions):
+        if (row["doc_id"], row["segment_id"]) in coded:
+            by_sentence.setdefault((row["doc_id"], row["segment_id"]), []).append(row)
     indicators = {(i.code, i.id): i for i in book.indicators}
     events = {name: [] for name in EVENTS.names}
     unlinked = {name: [] for name in UNLINKED.names}
-    for ev in codes.to_pylist():
+    for ev in _rows(codes):
         if ev["role"] != "body":
             continue
         key = (ev["doc_id"], ev["segment_id"])
@@ -105,6 +109,12 @@ def detect_events(segments: pa.Table, mentions: pa.Table, book: Codebook, publis
                 events[name].append(row[name])
     return (pa.Table.from_pydict(events, schema=EVENTS),
             pa.Table.from_pydict(unlinked, schema=UNLINKED))
+
+
+def _rows(table: pa.Table, size: int = 65_536):
+    """The rows of a table as dicts, converted a batch at a time."""
+    for batch in table.to_batches(max_chunksize=size):
+        yield from batch.to_pylist()
 
 
 def _favours(rule: str, actor, target):

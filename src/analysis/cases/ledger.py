@@ -21,7 +21,8 @@ def ledger(events: pa.Table, titles: dict, order: dict) -> pa.Table:
     rests on; and the balance of events favouring the accuser and the accused.
     ``titles`` maps each registered case id to its title, in registry order;
     ``order`` maps doc_id to the article's published date (for undated events)."""
-    rows = events.to_pylist()
+    rows = events.select(["case_id", "doc_id", "segment_id", "event", "favours", "date",
+                          "evidence", "start"]).to_pylist()
     out = []
     for case_id, title in titles.items():
         mine = sorted((r for r in rows if r["case_id"] == case_id),

@@ -10,8 +10,11 @@ from typing import NamedTuple
 
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 
-from ..core.text import char_offsets, join_utf8, normalize_with_offsets, same_positions
+from ..core.parquet import shared_pylist
+from ..core.text import (SLICE_BYTES, char_offsets, join_utf8, normalize_with_offsets,
+                         same_positions, slices)
 from .registry import Party, Registry
 
 CONFIDENCE = {"alias": 1.0, "surname": 0.6, "context": 0.3}
@@ -49,15 +52,21 @@ def link_segments(segments, registry: Registry) -> pa.Table:
     one per unmentioned sentence linked by its paragraph's single case."""
     if not isinstance(segments, pa.Table):
         segments = pa.Table.from_pandas(segments, preserve_index=False)
-    cols = {c: segments[c].to_pylist() for c in LINK_COLUMNS}
-    para_raw = {(d, s): (r, st) for d, s, u, r, st in zip(
-        cols["doc_id"], cols["segment_id"], cols["unit"], cols["raw"], cols["start"])
-        if u == "paragraph"}
+    is_para = pc.equal(segments["unit"], "paragraph").fill_null(False)
+    is_body_sentence = pc.and_(pc.equal(segments["unit"], "sentence"),
+                               pc.equal(segments["role"], "body")).fill_null(False)
+    # rows as lists, without the strings no step reads (a huge document is one batch)
+    cols = {c: segments[c].to_pylist() for c in ("segment_id", "start", "end")}
+    cols.update({c: shared_pylist(segments[c]) for c in ("doc_id", "parent_id")})
+    cols["text"] = pc.if_else(is_body_sentence, segments["text"], None).to_pylist()
+    raw = pc.if_else(is_para, segments["raw"], None).to_pylist()
+    para_raw = {(cols["doc_id"][i], cols["segment_id"][i]): (raw[i], cols["start"][i])
+                for i in np.flatnonzero(is_para.to_numpy()).tolist()}
+    del raw
     out = {name: [] for name in MENTIONS.names}
     docs = {}
-    for i, (doc, unit, role) in enumerate(zip(cols["doc_id"], cols["unit"], cols["role"])):
-        if unit == "sentence" and role == "body":
-            docs.setdefault(doc, []).append(i)
+    for i in np.flatnonzero(is_body_sentence.to_numpy()).tolist():
+        docs.setdefault(cols["doc_id"][i], []).append(i)
     hits = _scan_sentences(registry, cols["text"], [i for rows in docs.values() for i in rows])
     scanner = registry.scanner()
     owners = scanner.owners
@@ -65,14 +74,14 @@ def link_segments(segments, registry: Registry) -> pa.Table:
         found = []
         for i in rows:
             spans = []
+            mine = hits.of(i)
             # aliases: leftmost-longest, not overlapping one another
-            for s_, e_, x in sorted((h for h in hits.get(i, ()) if owners[h[2]].kind == "alias"),
+            for s_, e_, x in sorted((h for h in mine if owners[h[2]].kind == "alias"),
                                     key=lambda h: (h[0], -h[1])):
                 if not any(a < e_ and s_ < b for a, b in spans):
                     found.append(Found(i, s_, e_, owners[x].case_id, owners[x].party, "alias"))
                     spans.append((s_, e_))
-            for s_, e_, x in sorted(h for h in hits.get(i, ())
-                                    if owners[h[2]].kind == "surname"):
+            for s_, e_, x in sorted(h for h in mine if owners[h[2]].kind == "surname"):
                 if not any(a <= s_ < b for a, b in spans):
                     found.append(Found(i, s_, e_, None, None, "surname", owners[x].surname))
         linked = {f.case_id for f in found if f.reason == "alias"}
@@ -119,25 +128,43 @@ def link_segments(segments, registry: Registry) -> pa.Table:
     return pa.Table.from_pydict(out, schema=MENTIONS)
 
 
-def _scan_sentences(registry, texts, rows):
-    """{row: [(start, end, expression)]} of every alias and surname match in
-    the given sentences, character offsets: one Hyperscan scan over them all."""
+class _Hits:
+    """Alias and surname matches as one array of distinct rows (sentence
+    row, start, end, expression), sorted; ``of(row)`` gives a sentence's as
+    (start, end, expression) tuples. An array, not a dict of sets: a huge
+    document has millions of matches."""
+
+    def __init__(self, hits: np.ndarray):
+        self.hits = np.unique(hits, axis=0) if len(hits) else hits
+        self.rows = self.hits[:, 0]
+
+    def of(self, row: int) -> list:
+        lo, hi = np.searchsorted(self.rows, row), np.searchsorted(self.rows, row, "right")
+        return [tuple(h) for h in self.hits[lo:hi, 1:].tolist()]
+
+
+def _scan_sentences(registry, texts, rows) -> _Hits:
+    """Every alias and surname match in the given sentences, character
+    offsets: one Hyperscan scan per slice of about SLICE_BYTES of them (no
+    match crosses a sentence)."""
     db = registry.scanner().db
-    data, starts = join_utf8([texts[i] for i in rows])
-    found = []
-    db.scan(data, match_event_handler=lambda x, s, e, f, c: found.append((x, s, e)))
-    if not found:
-        return {}
-    hits = np.array(found, dtype=np.int64)
-    starts = np.asarray(starts, dtype=np.int64)
-    which = np.searchsorted(starts, hits[:, 1], side="right") - 1
-    chars = char_offsets(data)
-    base = chars[starts[which]]
-    out = {}
-    for x, s, e, w, b in zip(hits[:, 0].tolist(), chars[hits[:, 1]].tolist(),
-                             chars[hits[:, 2]].tolist(), which.tolist(), base.tolist()):
-        out.setdefault(rows[w], set()).add((s - b, e - b, x))
-    return {r: sorted(v) for r, v in out.items()}
+    out = [np.zeros((0, 4), dtype=np.int64)]
+    for lo, hi in slices([len(texts[i]) for i in rows], SLICE_BYTES):
+        part = rows[lo:hi]
+        data, starts = join_utf8([texts[i] for i in part])
+        found = []
+        db.scan(data, match_event_handler=lambda x, s, e, f, c: found.append((x, s, e)))
+        if not found:
+            continue
+        hits = np.array(found, dtype=np.int64)
+        del found
+        starts = np.asarray(starts, dtype=np.int64)
+        which = np.searchsorted(starts, hits[:, 1], side="right") - 1
+        chars = char_offsets(data)
+        base = chars[starts[which]]
+        out.append(np.stack([np.asarray(part, dtype=np.int64)[which], chars[hits[:, 1]] - base,
+                             chars[hits[:, 2]] - base, hits[:, 0]], axis=1))
+    return _Hits(np.concatenate(out))
 
 
 def _nearest(options, mention: Found, found: list, cols):

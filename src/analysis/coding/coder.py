@@ -9,8 +9,10 @@ that pass their guards and context, and maps each back to the raw text, so
 
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 
-from ..core.text import char_offsets, join_utf8, normalize_with_offsets, same_positions
+from ..core.text import (SLICE_BYTES, char_offsets, join_utf8, normalize_with_offsets,
+                         same_positions, slices)
 from .engine import matcher
 from .schema import SENTENCE_FAMILIES, Codebook
 
@@ -48,10 +50,28 @@ def code_segments(segments, book: Codebook, unit: str = "paragraph"):
     """
     if not isinstance(segments, pa.Table):
         segments = pa.Table.from_pandas(segments, preserve_index=False)
-    cols = {c: segments[c].to_pylist() for c in CODER_COLUMNS}
-    rows = [i for i, u in enumerate(cols["unit"]) if u == unit]
-    texts = [cols["text"][i] for i in rows]
-    raws = [cols["raw"][i] for i in rows]
+    rows = np.flatnonzero(pc.equal(segments["unit"], unit).fill_null(False).to_numpy())
+    sizes = pc.binary_length(segments["text"].take(rows)).to_numpy(zero_copy_only=False)
+    # Paragraphs are coded independently (no match, guard or context crosses
+    # one), so a batch is coded in slices of about SLICE_BYTES of text: the
+    # memory a slice takes stays bounded even for a single huge document.
+    per_doc, body_paras, pieces = {}, {}, []
+    for lo, hi in slices(sizes.tolist(), SLICE_BYTES):
+        part = segments.take(rows[lo:hi])
+        cols = {c: part[c].to_pylist() for c in CODER_COLUMNS}
+        del part
+        pieces.append(_code_slice(cols, book, unit, per_doc, body_paras))
+        del cols
+    codes = pa.concat_tables(pieces).combine_chunks() if pieces else CODES.empty_table()
+    del pieces
+    return codes, _doc_codes(per_doc, body_paras, book)
+
+
+def _code_slice(cols, book: Codebook, unit: str, per_doc: dict, body_paras: dict) -> pa.Table:
+    """The codes table of a slice of rows, all of ``unit`` (columns as lists,
+    in order); counts its documents' body paragraphs into ``body_paras`` and
+    adds the segments carrying each code to ``per_doc``."""
+    texts, raws = cols["text"], cols["raw"]
     data, byte_starts = join_utf8(texts)
     k, s, e = matcher(book).matches(data, byte_starts)
     # paragraphs carry frames and themes, sentences outcome events
@@ -91,32 +111,28 @@ def code_segments(segments, book: Codebook, unit: str = "paragraph"):
     order = np.lexsort((k, code, -re_, rs, para))  # reading order
     para, code, k, rs, re_ = para[order], code[order], k[order], rs[order], re_[order]
 
-    row = np.asarray(rows, dtype=np.int64)[para]
-    seg_start = np.asarray(cols["start"], dtype=np.int64)[row] if len(row) else row
-    row_l, para_l, rs_l, re_l = row.tolist(), para.tolist(), rs.tolist(), re_.tolist()
-    codes = pa.Table.from_pydict({
-        "doc_id": [cols["doc_id"][i] for i in row_l],
-        "segment_id": [cols["segment_id"][i] for i in row_l],
-        "role": [cols["role"][i] for i in row_l],
+    seg_start = np.asarray(cols["start"], dtype=np.int64)[para] if len(para) else para
+    para_l, rs_l, re_l = para.tolist(), rs.tolist(), re_.tolist()
+    for i in range(len(texts)):
+        doc = cols["doc_id"][i]
+        per_doc.setdefault(doc, {})
+        if cols["role"][i] == "body":
+            body_paras[doc] = body_paras.get(doc, 0) + 1
+    body = np.array([cols["role"][i] == "body" for i in para_l], dtype=bool)
+    pairs = np.unique(np.stack([para[body], code[body]]), axis=1) if body.any() else [[], []]
+    for i, c in zip(*(np.asarray(x).tolist() for x in pairs)):
+        per_doc[cols["doc_id"][i]].setdefault(book.codes[c].id, set()).add(cols["segment_id"][i])
+    return pa.Table.from_pydict({
+        "doc_id": [cols["doc_id"][i] for i in para_l],
+        "segment_id": [cols["segment_id"][i] for i in para_l],
+        "role": [cols["role"][i] for i in para_l],
         "code": [book.codes[c].id for c in code.tolist()],
         "indicator": [book.indicators[x].id for x in k.tolist()],
         "evidence": [raws[p][a:b] for p, a, b in zip(para_l, rs_l, re_l)],
         "start": (seg_start + rs).tolist(),
         "end": (seg_start + re_).tolist(),
-        "source": ["dictionary"] * len(row_l),
+        "source": ["dictionary"] * len(para_l),
     }, schema=CODES)
-
-    per_doc, body_paras = {}, {}
-    for i in rows:
-        doc = cols["doc_id"][i]
-        per_doc.setdefault(doc, {})
-        if cols["role"][i] == "body":
-            body_paras[doc] = body_paras.get(doc, 0) + 1
-    body = np.array([cols["role"][i] == "body" for i in row_l], dtype=bool)
-    pairs = np.unique(np.stack([row[body], code[body]]), axis=1) if body.any() else [[], []]
-    for i, c in zip(*(np.asarray(x).tolist() for x in pairs)):
-        per_doc[cols["doc_id"][i]].setdefault(book.codes[c].id, set()).add(cols["segment_id"][i])
-    return codes, _doc_codes(per_doc, body_paras, book)
 
 
 def _doc_codes(per_doc, body_paras, book):

@@ -3,6 +3,7 @@
 from pathlib import Path
 
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from . import paths
@@ -30,6 +31,16 @@ def document_batches(path, batch_rows: int, columns=None):
         yield t.slice(0, cut)
     if pending is not None and pending.num_rows:
         yield pending
+
+
+def shared_pylist(column) -> list:
+    """A column as a Python list in which equal values are one object:
+    ``to_pylist`` makes an object per row, and a huge document repeats its
+    doc_id and each paragraph id hundreds of thousands of times."""
+    encoded = pc.dictionary_encode(column.combine_chunks()
+                                   if isinstance(column, pa.ChunkedArray) else column)
+    values = encoded.dictionary.to_pylist() + [None]  # index -1: null
+    return [values[i] for i in pc.fill_null(encoded.indices, -1).to_numpy().tolist()]
 
 
 def read_table(name: str, out_dir=None):

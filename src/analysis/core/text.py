@@ -90,6 +90,23 @@ def _nfc_by_cluster(raw: str) -> str:
     return "".join(unicodedata.normalize("NFC", c) for _, _, c in _clusters(raw))
 
 
+# Text scanned at once (one buffer, its byte -> character map and its raw
+# matches): bounds the memory of a scan, however large the document.
+SLICE_BYTES = 4 << 20
+
+
+def slices(sizes, limit: int):
+    """[lo, hi) ranges of consecutive items whose sizes add up to about ``limit``."""
+    lo, total = 0, 0
+    for i, n in enumerate(sizes):
+        total += n
+        if total >= limit:
+            yield lo, i + 1
+            lo, total = i + 1, 0
+    if lo < len(sizes):
+        yield lo, len(sizes)
+
+
 def join_utf8(texts):
     """One UTF-8 buffer of all texts separated by NUL, and each text's byte start."""
     starts, pos, parts = [], 0, []

@@ -74,13 +74,14 @@ _PACKAGES = ("pyarrow", "pyyaml", "charset-normalizer", "orjson", "trafilatura",
 
 @dataclass
 class Processed:
-    """One article after cleaning: its rows for each table."""
+    """One article after cleaning: its rows for each table (the lines and
+    segments as Arrow tables, its document row as a dict)."""
 
     doc_id: str
     text_sha256: str
     document: dict | None
-    lines: dict
-    segments: dict
+    lines: pa.Table
+    segments: pa.Table
     quarantined: Quarantined | None = None
 
 
@@ -92,28 +93,44 @@ def process_article(article: Article, rules: Rules) -> Processed:
     lines, mode = classify(text, rules, profiles, article.keep, article.comments, article.title)
     seg_cols = segment(text, lines, mode, rules)
     n = len(lines)
-    line_cols = {
-        "doc_id": [article.doc_id] * n,
-        "line_no": [ln.line_no for ln in lines],
-        "role": [ln.role for ln in lines],
-        "rule": [ln.rule for ln in lines],
-        "text": [text[ln.start:ln.end] for ln in lines],
-        "start": [ln.start for ln in lines],
-        "end": [ln.end for ln in lines],
-    }
-    seg_cols = {"doc_id": [article.doc_id] * len(seg_cols["segment_id"]), **seg_cols}
     text_sha = sha256_bytes(text.encode("utf-8"))
     units, roles = seg_cols["unit"], seg_cols["role"]
     body_paras = [t for u, r, t in zip(units, roles, seg_cols["text"])
                   if u == "paragraph" and r == "body"]
-    if not body_paras:
+    n_segments = len(units)
+    counts = {
+        "n_lines": n,
+        "n_body_lines": sum(ln.role == "body" for ln in lines),
+        "n_paragraphs": len(body_paras),
+        "n_sentences": sum(u == "sentence" and r == "body" for u, r in zip(units, roles)),
+        "n_comment_paragraphs": sum(u == "paragraph" and r == "comment"
+                                    for u, r in zip(units, roles)),
+    }
+    title = next((normalize(text[ln.start:ln.end]) for ln in lines if ln.role == "title"), None)
+    body = "\n\n".join(body_paras) if body_paras else None
+    del body_paras, units, roles
+    # Python lists of a huge article take many times its size: each column
+    # becomes Arrow as soon as it is complete, and its list is dropped.
+    line_table = _columns_to_table(LINES, {
+        "doc_id": lambda: [article.doc_id] * n,
+        "line_no": lambda: [ln.line_no for ln in lines],
+        "role": lambda: [ln.role for ln in lines],
+        "rule": lambda: [ln.rule for ln in lines],
+        "text": lambda: [text[ln.start:ln.end] for ln in lines],
+        "start": lambda: [ln.start for ln in lines],
+        "end": lambda: [ln.end for ln in lines],
+    })
+    del lines
+    seg_table = _columns_to_table(SEGMENTS, {
+        "doc_id": lambda: [article.doc_id] * n_segments,
+        **{name: (lambda name=name: seg_cols.pop(name)) for name in SEGMENTS.names[1:]}})
+    del seg_cols
+    if body is None:
         q = Quarantined(article.doc_id, article.file, NO_BODY, (
             f"{article.file}{'' if article.record is None else f', line {article.record}'}: "
             "cleaning marked no line as body (see its rows in the lines table); if it is an "
             "article, add a cleaning profile for its outlet."), article.record)
-        return Processed(article.doc_id, text_sha, None, line_cols, seg_cols, q)
-    title = next((normalize(text[ln.start:ln.end]) for ln in lines if ln.role == "title"), None)
-    body = "\n\n".join(body_paras)
+        return Processed(article.doc_id, text_sha, None, line_table, seg_table, q)
     doc = {
         "doc_id": article.doc_id, "file": article.file, "record": article.record,
         "format": article.format, "encoding": article.encoding,
@@ -123,16 +140,23 @@ def process_article(article: Article, rules: Rules) -> Processed:
                                                "date_basis", "language", "notes")},
         "profiles": ",".join(profiles) or None,
         "title": title, "body": body,
-        "n_lines": n,
-        "n_body_lines": sum(ln.role == "body" for ln in lines),
-        "n_paragraphs": len(body_paras),
-        "n_sentences": sum(u == "sentence" and r == "body" for u, r in zip(units, roles)),
-        "n_comment_paragraphs": sum(u == "paragraph" and r == "comment"
-                                    for u, r in zip(units, roles)),
+        **counts,
         "n_chars": len(text),
         "n_body_chars": len(body),
     }
-    return Processed(article.doc_id, text_sha, doc, line_cols, seg_cols)
+    return Processed(article.doc_id, text_sha, doc, line_table, seg_table)
+
+
+def _columns_to_table(schema: pa.Schema, makers: dict) -> pa.Table:
+    """A table of ``schema`` whose columns are made one at a time by
+    ``makers`` (name -> function returning the column's values as a list), so
+    only one column is ever held as Python objects."""
+    arrays = []
+    for field in schema:
+        values = makers[field.name]()
+        arrays.append(pa.array(values, field.type))
+        del values
+    return pa.Table.from_arrays(arrays, schema=schema)
 
 
 class ArticleRows(NamedTuple):
@@ -183,8 +207,8 @@ def process_chunk(entries, corpus_dir, rules) -> Chunk:
                 chars += len(a.text)
                 p = process_article(a, rules)
                 read.append(ArticleRows(p.doc_id, p.text_sha256, a.file, a.record, {
-                    "documents": int(p.quarantined is None), "lines": len(p.lines["doc_id"]),
-                    "segments": len(p.segments["doc_id"])}))
+                    "documents": int(p.quarantined is None), "lines": p.lines.num_rows,
+                    "segments": p.segments.num_rows}))
                 if p.quarantined is not None:
                     quarantined.append(p.quarantined)
                 else:
@@ -192,8 +216,7 @@ def process_chunk(entries, corpus_dir, rules) -> Chunk:
                 lines.append(p.lines)
                 segs.append(p.segments)
         tables = {"documents": _table(_rows_to_cols(docs, DOCUMENTS), DOCUMENTS),
-                  "lines": _table(_concat(lines, LINES), LINES),
-                  "segments": _table(_concat(segs, SEGMENTS), SEGMENTS)}
+                  "lines": _concat(lines, LINES), "segments": _concat(segs, SEGMENTS)}
         return Chunk(read, shas, tables, quarantined, refusals, chars, notes)
     finally:
         if was_enabled:
@@ -381,12 +404,12 @@ def _rows_to_cols(rows, schema):
     return {name: [r.get(name) for r in rows] for name in schema.names}
 
 
-def _concat(col_dicts, schema):
-    out = {name: [] for name in schema.names}
-    for cols in col_dicts:
-        for name in schema.names:
-            out[name].extend(cols[name])
-    return out
+def _concat(tables, schema):
+    """One table of the articles' tables, each column in one piece (as one
+    table built from all the rows was, so the Parquet bytes are the same)."""
+    if len(tables) == 1:
+        return tables[0]
+    return pa.concat_tables(tables).combine_chunks() if tables else schema.empty_table()
 
 
 def _table(cols, schema):

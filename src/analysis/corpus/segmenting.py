@@ -144,7 +144,8 @@ def segment(text: str, lines: list[Line], mode: str, rules: Rules) -> dict:
         parents.append(None)
         parents.extend([pid] * (n - 1))
         raw = text[a:b]
-        texts.append(normalize(raw))
+        norm = normalize(raw)
+        texts.append(raw if norm == raw else norm)  # one string, not two equal ones
         texts.extend(normalize(text[sa:sb]) for sa, sb in spans)
         raws.append(raw)
         raws.extend([None] * (n - 1))
