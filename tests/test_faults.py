@@ -2,6 +2,7 @@
 empty corpus, an OS error. Each through the command line, checking the
 message and that earlier outputs are intact."""
 
+import contextlib
 import errno
 import os
 import signal
@@ -51,26 +52,34 @@ def _alive(pid: int) -> bool:
         return False
 
 
+@contextlib.contextmanager
+def _another_run_holds(folder):
+    """A separate process holding ``folder``'s lock, as a running build or
+    report would, until the block ends (then it is killed, as with kill -9)."""
+    holder = subprocess.Popen(
+        [sys.executable, "-c", "import time\nfrom analysis.core.locks import folder_lock\n"
+         f"with folder_lock({str(folder)!r}, 'x'):\n    print('held', flush=True)\n"
+         "    time.sleep(60)"], stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout.readline().strip() == "held"
+        yield
+    finally:
+        holder.kill()
+        holder.wait()
+
+
 def test_a_second_run_on_a_locked_folder_is_refused_and_changes_nothing(tmp_path):
     corpus = write_corpus(tmp_path / "c", {"a.txt": ARTICLE.encode()})
     out = tmp_path / "o"
     run_cli("build", "--corpus", corpus, "--out", out, check=0)
     before = _snapshot(out)
-    holder = subprocess.Popen(
-        [sys.executable, "-c", "import sys, time\nfrom analysis.core.locks import folder_lock\n"
-         f"with folder_lock({str(out)!r}, 'x'):\n    print('held', flush=True)\n"
-         "    time.sleep(60)"], stdout=subprocess.PIPE, text=True)
-    try:
-        assert holder.stdout.readline().strip() == "held"
+    with _another_run_holds(out):
         (corpus / "b.txt").write_text("Another headline\n\nA second article's only paragraph.\n")
         run_cli("add", corpus / "b.txt", "--corpus", corpus, check=0)
         proc = run_cli("build", "--corpus", corpus, "--out", out, check=2)
         assert ("another `analysis` run is writing the processed tables there now; wait for "
                 "it to finish (or stop it) and run again. Nothing was written.") in proc.stderr
         assert _snapshot(out) == before
-    finally:
-        holder.kill()
-        holder.wait()
     run_cli("build", "--corpus", corpus, "--out", out, check=0)  # the lock died with its holder
     assert len(table(out, "documents")) == 2
 
@@ -79,12 +88,7 @@ def test_a_report_on_a_locked_report_folder_is_refused_before_anything_runs(tmp_
     reports = tmp_path / "reports"
     reports.mkdir()
     (reports / "index.html").write_text("<p>the last good report</p>\n")
-    holder = subprocess.Popen(
-        [sys.executable, "-c", "import time\nfrom analysis.core.locks import folder_lock\n"
-         f"with folder_lock({str(reports)!r}, 'x'):\n    print('held', flush=True)\n"
-         "    time.sleep(60)"], stdout=subprocess.PIPE, text=True)
-    try:
-        assert holder.stdout.readline().strip() == "held"
+    with _another_run_holds(reports):
         (reports / ".staging").mkdir()  # the holder's: a refused run must not touch it
         proc = run_cli("report", "--processed", tmp_path / "processed", "--out", reports,
                        check=2)
@@ -92,9 +96,6 @@ def test_a_report_on_a_locked_report_folder_is_refused_before_anything_runs(tmp_
         assert not (tmp_path / "processed").exists()  # the pipeline did not start
         assert (reports / ".staging").is_dir()
         assert (reports / "index.html").read_text() == "<p>the last good report</p>\n"
-    finally:
-        holder.kill()
-        holder.wait()
 
 
 @pytest.mark.slow
