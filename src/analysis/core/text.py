@@ -2,11 +2,15 @@
 text, and one UTF-8 buffer of many texts for a single scan.
 
 Offsets always point into an article's decoded raw text; normalisation only
-changes what is matched and shown. ``normalize`` is the fast path,
+changes what is matched and shown. Normalised text carries no HTML markup: a
+page saved as text with its tags or entity escapes still in it ("<p>",
+"&amp;") is matched and shown as what a reader sees, and offsets still point
+at the raw markup. ``normalize`` is the fast path,
 ``normalize_with_offsets`` maps each normalised character back to its raw
 span, and ``same_positions`` says when no mapping is needed.
 """
 
+import html
 import re
 import unicodedata
 
@@ -18,11 +22,64 @@ _REPLACE = tuple(_QUOTES.items()) + tuple((c, "") for c in _DROP)
 _DROPPED = re.compile(f"[{_DROP}]")
 _TRANSLATE = {ord(k): v or None for k, v in _REPLACE}
 
+# HTML left in a text dump: tags of HTML's own vocabulary (so "a <b and c>"
+# in prose is not a tag unless b is one), comments, and entity escapes.
+_INLINE_TAGS = ("a|abbr|b|big|cite|code|del|em|font|i|img|ins|kbd|label|mark|q|s|small|span|"
+                "strong|sub|sup|time|u")
+_BLOCK_TAGS = ("address|article|aside|blockquote|body|br|caption|dd|div|dl|dt|figcaption|"
+               "figure|footer|h[1-6]|head|header|hr|html|iframe|li|main|nav|ol|p|picture|pre|"
+               "section|source|table|tbody|td|tfoot|th|thead|title|tr|ul|video|audio")
+_MARKUP = re.compile(
+    rf"<(/?)(?:({_BLOCK_TAGS})|{_INLINE_TAGS})(?:\s[^<>]*)?/?>|<!--.*?-->"
+    r"|&(?:#[0-9]{1,7}|#[xX][0-9A-Fa-f]{1,6}|[A-Za-z][A-Za-z0-9]{1,31});",
+    re.IGNORECASE | re.DOTALL)
+
+
+def has_markup(raw: str) -> bool:
+    """Whether ``raw`` holds HTML tags or entity escapes (a cheap check first)."""
+    return ("<" in raw or "&" in raw) and _MARKUP.search(raw) is not None
+
+
+def markup_spans(raw: str):
+    """(start, end, replacement) of each tag, comment and entity in ``raw``:
+    a block-level tag reads as a space (it separates words), any other tag or
+    a comment as nothing, an entity as the character it escapes (an unknown
+    name stays as written)."""
+    for m in _MARKUP.finditer(raw):
+        token = m.group()
+        if token[0] == "&":
+            yield m.start(), m.end(), html.unescape(token)
+        else:
+            yield m.start(), m.end(), " " if m.group(2) else ""
+
+
+def block_tag_spans(raw: str, start: int = 0, end: int | None = None):
+    """(start, end) of every block-level tag in raw[start:end]: the places
+    where a page's paragraphs were marked."""
+    for m in _MARKUP.finditer(raw, start, len(raw) if end is None else end):
+        if m.group(2):
+            yield m.start(), m.end()
+
+
+def strip_markup(raw: str) -> str:
+    """``raw`` as a reader sees it: tags out, entities unescaped."""
+    if not has_markup(raw):
+        return raw
+    out, pos = [], 0
+    for a, b, rep in markup_spans(raw):
+        out.append(raw[pos:a])
+        out.append(rep)
+        pos = b
+    out.append(raw[pos:])
+    return "".join(out)
+
 
 def normalize(raw: str) -> str:
     """Normalised text: Unicode NFC, straight quotes, no zero-width characters
     or soft hyphens, white space (incl. non-breaking) collapsed to one space,
-    no leading or trailing space. Cheap checks skip the steps a text needs not."""
+    no leading or trailing space, HTML tags and entity escapes read as a reader
+    sees them. Cheap checks skip the steps a text needs not."""
+    raw = strip_markup(raw)
     if not unicodedata.is_normalized("NFC", raw):
         raw = _nfc_by_cluster(raw)
     if not raw.isascii():
@@ -39,7 +96,7 @@ def same_positions(raw: str, text: str) -> bool:
     same length, ``raw`` already NFC, and nothing deleted (quote and white-space
     replacements are one for one). Then offsets need no normalize_with_offsets."""
     return (len(raw) == len(text) and unicodedata.is_normalized("NFC", raw)
-            and not _DROPPED.search(raw))
+            and not _DROPPED.search(raw) and not has_markup(raw))
 
 
 def normalize_with_offsets(raw: str) -> tuple[str, list[int], list[int]]:
@@ -47,7 +104,7 @@ def normalize_with_offsets(raw: str) -> tuple[str, list[int], list[int]]:
     [starts[i], ends[i]) it came from. Slower; meant for the few places that
     need to map a match in normalised text back to the raw text."""
     chars, starts, ends = [], [], []
-    for cs, ce, cluster in _clusters(raw):
+    for cs, ce, cluster in _pieces(raw):
         out = unicodedata.normalize("NFC", cluster)
         for ch in out:
             t = _TRANSLATE.get(ord(ch), ch)
@@ -83,6 +140,21 @@ def _clusters(raw: str):
             j += 1
         yield i, j, raw[i:j]
         i = j
+
+
+def _pieces(raw: str):
+    """``_clusters`` of the text between markup, and each tag or entity as
+    one piece whose replacement text maps to the markup's whole raw span."""
+    pos = 0
+    if has_markup(raw):
+        for a, b, rep in markup_spans(raw):
+            for cs, ce, c in _clusters(raw[pos:a]):
+                yield pos + cs, pos + ce, c
+            if rep:
+                yield a, b, rep
+            pos = b
+    for cs, ce, c in _clusters(raw[pos:]):
+        yield pos + cs, pos + ce, c
 
 
 def _nfc_by_cluster(raw: str) -> str:

@@ -7,7 +7,7 @@ breaks and non-breaking spaces), so offsets never need mapping back; only the
 
 import re
 
-from ..core.text import normalize
+from ..core.text import block_tag_spans, normalize
 from .cleaning import Line, Rules
 
 # A list marker opening a paragraph ("1.", "(a)") is not a sentence of its own.
@@ -122,15 +122,29 @@ def _trim(text, a, b):
 SEGMENT_COLUMNS = ("segment_id", "unit", "role", "parent_id", "text", "raw", "start", "end")
 
 
-def segment(text: str, lines: list[Line], mode: str, rules: Rules) -> dict:
+def markup_paragraphs(text: str, spans):
+    """Paragraph spans cut again at HTML block tags (<p>, <br>, <div>, <li>...)
+    left in a text dump; the tags themselves belong to no paragraph, and a
+    piece with no visible text is dropped."""
+    for role, a, b in spans:
+        pos = a
+        for ta, tb in list(block_tag_spans(text, a, b)) + [(b, b)]:
+            if normalize(text[pos:ta]):
+                yield role, pos, ta
+            pos = tb
+
+
+def segment(text: str, lines: list[Line], mode: str, rules: Rules, markup: bool = False) -> dict:
     """Paragraph and sentence segments of one document as columns (lists named
     by SEGMENT_COLUMNS), in reading order: each paragraph, then its sentences.
     Ids: body paragraphs p1, p2..., comment paragraphs c1..., sentences p1.s1...
     ``raw`` is the exact raw text of a paragraph (None for a sentence: it is
-    the slice of its paragraph's raw text that its offsets give)."""
+    the slice of its paragraph's raw text that its offsets give). With
+    ``markup``, HTML block tags also end paragraphs."""
     ids, units, roles, parents, texts, raws, starts, ends = ([] for _ in SEGMENT_COLUMNS)
     counters = {"body": 0, "comment": 0}
-    for role, a, b in paragraphs(lines, mode):
+    spans = paragraphs(lines, mode)
+    for role, a, b in (markup_paragraphs(text, spans) if markup else spans):
         a, b = _trim(text, a, b)
         counters[role] += 1
         pid = f"{'p' if role == 'body' else 'c'}{counters[role]}"
