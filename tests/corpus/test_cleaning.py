@@ -97,18 +97,18 @@ def test_normalize_with_offsets_agrees_with_normalize_and_maps_back():
 
 
 def test_a_corpus_can_bring_its_own_cleaning_profile(tmp_path):
-    article = "Example Daily | Your news\n\n" + ARTICLE
+    article = "Your Morning News From The Valley\n\n" + ARTICLE
     corpus = write_corpus(tmp_path / "c", {"a.txt": article.encode()},
                           {"a.txt": {"outlet": "Example Daily"}})
     run_cli("build", "--corpus", corpus, "--out", tmp_path / "o1", check=0)
     first = table(tmp_path / "o1", "lines")
-    assert first.loc[0, "role"] == "title"  # without a profile the masthead looks like a title
+    assert first.loc[0, "role"] == "title"  # without a profile the slogan looks like a title
     (corpus / "cleaning.yaml").write_text(
         "profiles:\n"
         "  example_daily:\n"
         "    detect: {outlets: [Example Daily]}\n"
         "    rules:\n"
-        "      - {id: masthead, role: boilerplate, pattern: 'example daily \\| your news'}\n")
+        "      - {id: masthead, role: boilerplate, pattern: 'your morning news from the valley'}\n")
     run_cli("build", "--corpus", corpus, "--out", tmp_path / "o2", check=0)
     lines = table(tmp_path / "o2", "lines")
     assert (lines.loc[0, "role"], lines.loc[0, "rule"]) == ("boilerplate", "example_daily.masthead")

@@ -128,7 +128,8 @@ def test_html_page_keeps_the_article_and_audits_what_the_extractor_discarded(tmp
     assert body == paragraphs
     discarded = lines.query("rule == 'extractor_discarded'").text.tolist()
     assert "Home" in discarded and "World" in discarded
-    assert "Copyright Example News. All rights reserved." in discarded
+    footer = lines[lines.text == "Copyright Example News. All rights reserved."]
+    assert list(zip(footer.role, footer.rule)) == [("credit", "copyright")]
     assert "var x" not in " ".join(lines.text)
     docs = table(tmp_path / "o", "documents")
     assert docs.loc[0, "format"] == "html" and docs.loc[0, "title"] == "Court hears case"

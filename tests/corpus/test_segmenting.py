@@ -41,8 +41,8 @@ def test_sentence_boundaries(text, expected):
 
 
 def _paragraphs(text):
-    lines, mode = classify(text, RULES)
-    cols = segment(text, lines, mode, RULES)
+    cleaned = classify(text, RULES)
+    cols = segment(text, cleaned.lines, cleaned.paragraphs, RULES, cleaned.markup)
     return [(t, a, b) for u, t, a, b in zip(cols["unit"], cols["text"], cols["start"], cols["end"])
             if u == "paragraph"]
 

@@ -35,10 +35,13 @@ from ..core.parallel import default_jobs, imap_ordered
 from ..core.stages import (StageResult, code_fingerprint, package_versions, publish, read_stamp,
                            stage_current)
 from ..core.text import normalize
-from .cleaning import Rules, classify, detect_profiles, load_rules
+from ftfy.badness import badness
+
+from . import layout
+from .cleaning import Rules, classify, detect_profiles, line_keys, load_rules
 from .manifest import list_files, read_manifest
-from .readers import (DUPLICATE, DUPLICATE_ID, NO_BODY, Article, Quarantined, read_entry,
-                      unlisted_files)
+from .readers import (DUPLICATE, DUPLICATE_ID, FORMATS, NO_ARTICLE, NO_BODY, Article,
+                      Quarantined, read_entry, unlisted_files)
 from .segmenting import segment
 
 CHUNK = 256  # manifest rows per unit of work; fixed, so outputs never depend on --jobs
@@ -50,6 +53,7 @@ DOCUMENTS = pa.schema([
     ("encoding", _str), ("encoding_note", _str), ("sha256", _str), ("text_sha256", _str),
     ("outlet", _str), ("kind", _str), ("url", _str), ("published", _str),
     ("date_basis", _str), ("language", _str), ("notes", _str), ("profiles", _str),
+    ("markup", pa.bool_()), ("mojibake", pa.int32()),
     ("title", _str), ("body", _str), ("n_lines", pa.int32()), ("n_body_lines", pa.int32()),
     ("n_paragraphs", pa.int32()), ("n_sentences", pa.int32()),
     ("n_comment_paragraphs", pa.int32()), ("n_chars", pa.int64()), ("n_body_chars", pa.int64()),
@@ -69,7 +73,7 @@ QUARANTINE = pa.schema([
 ])
 TABLES = {"documents": DOCUMENTS, "lines": LINES, "segments": SEGMENTS,
           "quarantine": QUARANTINE}
-_PACKAGES = ("pyarrow", "pyyaml", "charset-normalizer", "orjson", "trafilatura", "lxml")
+_PACKAGES = ("pyarrow", "pyyaml", "charset-normalizer", "orjson", "trafilatura", "lxml", "ftfy")
 
 
 @dataclass
@@ -85,13 +89,17 @@ class Processed:
     quarantined: Quarantined | None = None
 
 
-def process_article(article: Article, rules: Rules) -> Processed:
-    """Clean and segment one article: a pure function of (article, rules)."""
+def process_article(article: Article, rules: Rules, recurring=frozenset()) -> Processed:
+    """Clean and segment one article: a pure function of (article, rules, the
+    corpus's recurring lines)."""
     text = article.text
     meta = article.meta
     profiles = detect_profiles(rules, text, meta.get("outlet", ""))
-    lines, mode = classify(text, rules, profiles, article.keep, article.comments, article.title)
-    seg_cols = segment(text, lines, mode, rules)
+    cleaned = classify(text, rules, profiles, article.keep, article.comments, article.title,
+                       recurring, layout.site_key(meta), meta.get("url") or "",
+                       meta.get("outlet") or "")
+    lines, mode = cleaned.lines, cleaned.paragraphs
+    seg_cols = segment(text, lines, mode, rules, cleaned.markup)
     n = len(lines)
     text_sha = sha256_bytes(text.encode("utf-8"))
     units, roles = seg_cols["unit"], seg_cols["role"]
@@ -125,11 +133,18 @@ def process_article(article: Article, rules: Rules) -> Processed:
         "doc_id": lambda: [article.doc_id] * n_segments,
         **{name: (lambda name=name: seg_cols.pop(name)) for name in SEGMENTS.names[1:]}})
     del seg_cols
-    if body is None:
+    where = f"{article.file}{'' if article.record is None else f', line {article.record}'}"
+    q = None
+    if cleaned.no_article:
+        q = Quarantined(article.doc_id, article.file, NO_ARTICLE, (
+            f"{where}: not an article: {cleaned.no_article}; set aside, not coded (its lines "
+            "are in the lines table). If it is an article, give its own address in the "
+            "manifest's url column, or add a cleaning profile for its outlet."), article.record)
+    elif body is None:
         q = Quarantined(article.doc_id, article.file, NO_BODY, (
-            f"{article.file}{'' if article.record is None else f', line {article.record}'}: "
-            "cleaning marked no line as body (see its rows in the lines table); if it is an "
-            "article, add a cleaning profile for its outlet."), article.record)
+            f"{where}: cleaning marked no line as body (see its rows in the lines table); if "
+            "it is an article, add a cleaning profile for its outlet."), article.record)
+    if q is not None:
         return Processed(article.doc_id, text_sha, None, line_table, seg_table, q)
     doc = {
         "doc_id": article.doc_id, "file": article.file, "record": article.record,
@@ -139,6 +154,9 @@ def process_article(article: Article, rules: Rules) -> Processed:
         **{k: (meta.get(k) or None) for k in ("outlet", "kind", "url", "published",
                                                "date_basis", "language", "notes")},
         "profiles": ",".join(profiles) or None,
+        # ftfy's count of character sequences that look like text decoded
+        # with the wrong encoding ("courtâ€™s"); offsets stay in the raw text
+        "markup": cleaned.markup, "mojibake": badness(text),
         "title": title, "body": body,
         **counts,
         "n_chars": len(text),
@@ -187,7 +205,7 @@ class Chunk:
     encoding_notes: list  # "file: note" for each file decoded with a note
 
 
-def process_chunk(entries, corpus_dir, rules) -> Chunk:
+def process_chunk(entries, corpus_dir, rules, recurring=frozenset()) -> Chunk:
     """Read and process a chunk of manifest rows (runs in a worker process)."""
     # The objects made here hold no reference cycles; pausing the cyclic
     # garbage collector saves about a fifth of the run time.
@@ -205,7 +223,7 @@ def process_chunk(entries, corpus_dir, rules) -> Chunk:
             refusals += got.refusals
             for a in got.articles:
                 chars += len(a.text)
-                p = process_article(a, rules)
+                p = process_article(a, rules, recurring)
                 read.append(ArticleRows(p.doc_id, p.text_sha256, a.file, a.record, {
                     "documents": int(p.quarantined is None), "lines": p.lines.num_rows,
                     "segments": p.segments.num_rows}))
@@ -221,6 +239,66 @@ def process_chunk(entries, corpus_dir, rules) -> Chunk:
     finally:
         if was_enabled:
             gc.enable()
+
+
+# ---- recurring lines: a first pass over the corpus --------------------------
+
+_COLLECTIONS = frozenset(f for f in FORMATS.values() if f in ("jsonl", "csv"))
+_MERGE_AT = 1 << 22  # keys held before they are merged into counts
+
+
+def line_key_chunk(entries, corpus_dir, rules) -> list:
+    """(digest of the text, keys of its distinct short lines) of each article
+    in a chunk of manifest rows (runs in a worker process)."""
+    out = []
+    for entry in entries:
+        for a in read_entry(entry, corpus_dir).articles:
+            keys = line_keys(a.text, rules, layout.site_key(a.meta))
+            if keys:
+                digest = hashlib.blake2b(a.text.encode("utf-8"), digest_size=16).digest()
+                out.append((digest, np.fromiter(keys, np.uint64, len(keys))))
+    return out
+
+
+def recurring_lines(entries, corpus_dir, rules, jobs) -> frozenset:
+    """Keys of the short lines found in at least ``min_documents`` distinct
+    articles of one site, over the whole corpus (an exact duplicate text
+    counts once). Skipped, as it can find nothing, when no site has that many
+    manifest rows and no row is a collection of records."""
+    need = rules.recurrence_min_documents
+    per_site = {}
+    for e in entries:
+        key = layout.site_key(e.meta)
+        per_site[key] = per_site.get(key, 0) + 1
+    todo = [e for e in entries
+            if FORMATS.get(Path(e.file).suffix.lower()) in _COLLECTIONS
+            or (layout.site_key(e.meta) and per_site[layout.site_key(e.meta)] >= need)]
+    if not todo:
+        return frozenset()
+    keys, counts = np.empty(0, np.uint64), np.empty(0, np.int64)
+    pending, held, seen = [], 0, set()
+
+    def merge():
+        nonlocal keys, counts, pending, held
+        allkeys = np.concatenate([keys] + pending)
+        weights = np.concatenate([counts] + [np.ones(len(p), np.int64) for p in pending])
+        keys, inverse = np.unique(allkeys, return_inverse=True)
+        counts = np.bincount(inverse, weights=weights, minlength=len(keys)).astype(np.int64)
+        pending, held = [], 0
+
+    chunks = list(_chunks(todo))
+    for result in imap_ordered(line_key_chunk, chunks, (jobs or default_jobs())
+                               if len(chunks) > 1 else 1, corpus_dir, rules):
+        for digest, k in result:
+            if digest in seen:
+                continue
+            seen.add(digest)
+            pending.append(k)
+            held += len(k)
+        if held >= _MERGE_AT:
+            merge()
+    merge()
+    return frozenset(keys[counts >= need].tolist())
 
 
 def _inputs_digest(corpus_dir, entries, shas, unlisted):
@@ -280,7 +358,8 @@ def build(corpus_dir=None, out_dir=None, rules_path=None, jobs=None, force=False
         digest = _inputs_digest(corpus_dir, entries, _hash_files(corpus_dir, entries), unlisted)
         if stage_current(out_dir, STAMP, {**key, "inputs_sha256": digest}):
             return StageResult(out_dir, True,
-                               warnings=warnings + _encoding_warning(stamp.get("counts", {})))
+                               warnings=warnings + _encoding_warning(stamp.get("counts", {}))
+                               + _mojibake_warning(stamp.get("counts", {})))
 
     out_dir.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=".build-", dir=out_dir))
@@ -298,7 +377,8 @@ def build(corpus_dir=None, out_dir=None, rules_path=None, jobs=None, force=False
         written, unchanged = publish(tmp, out_dir, {f"{n}.parquet": counts[n] for n in TABLES},
                                      key, STAMP, {"counts": counts["summary"]})
         return StageResult(out_dir, False, written, unchanged, counts["summary"],
-                           warnings + _encoding_warning(counts["summary"]))
+                           warnings + _encoding_warning(counts["summary"])
+                           + _mojibake_warning(counts["summary"]))
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
 
@@ -312,19 +392,30 @@ def _encoding_warning(summary: dict) -> list:
             + " | ".join(summary.get("encoding_note_examples", []))]
 
 
+def _mojibake_warning(summary: dict) -> list:
+    n = summary.get("mojibake_documents", 0)
+    if not n:
+        return []
+    return [f"{n} document(s) look like text decoded with the wrong encoding (mojibake such as "
+            "'courtâ€™s'; the documents table's mojibake column counts the suspect sequences), "
+            "e.g. " + ", ".join(summary.get("mojibake_examples", [])) + ". Their words will not "
+            "match the codebook: declare the file's real encoding in the manifest's encoding "
+            "column, or repair the text at its source (ftfy.fix_text) and add it again."]
+
+
 def _chunks(entries):
     for i in range(0, len(entries), CHUNK):
         yield entries[i:i + CHUNK]
 
 
-def _results(entries, corpus_dir, rules, jobs):
+def _results(entries, corpus_dir, rules, jobs, recurring):
     """(rows in chunk, Chunk) in manifest order, from worker processes when
     the corpus has more than one chunk."""
     jobs = jobs or default_jobs()
     chunks = list(_chunks(entries))
     for chunk, result in zip(chunks, imap_ordered(process_chunk, chunks,
                                                   jobs if len(chunks) > 1 else 1,
-                                                  corpus_dir, rules)):
+                                                  corpus_dir, rules, recurring)):
         yield len(chunk), result
 
 
@@ -332,11 +423,13 @@ def _run(entries, corpus_dir, rules, unlisted, tmp, jobs, progress):
     writers = {name: pq.ParquetWriter(tmp / f"{name}.parquet", schema, compression="zstd")
                for name, schema in TABLES.items()}
     rows = dict.fromkeys(TABLES, 0)
-    quarantine, refusals, roles, shas, notes = [], [], {}, [], []
+    quarantine, refusals, roles, shas, notes, garbled = [], [], {}, [], [], []
+    n_markup = n_garbled = 0
     seen_text, seen_ids = {}, set()
     done = chars = n_notes = 0
+    recurring = recurring_lines(entries, corpus_dir, rules, jobs)
     try:
-        for n, chunk in _results(entries, corpus_dir, rules, jobs):
+        for n, chunk in _results(entries, corpus_dir, rules, jobs, recurring):
             refusals += chunk.refusals
             shas += chunk.shas
             chars += chunk.chars
@@ -375,6 +468,11 @@ def _run(entries, corpus_dir, rules, unlisted, tmp, jobs, progress):
                 if name == "lines":
                     for item in pc.value_counts(t["role"]).to_pylist():
                         roles[item["values"]] = roles.get(item["values"], 0) + item["counts"]
+                elif name == "documents" and t.num_rows:
+                    n_markup += pc.sum(t["markup"].cast(pa.int64())).as_py() or 0
+                    bad = t.filter(pc.greater(t["mojibake"], 0))
+                    n_garbled += bad.num_rows
+                    garbled += bad["doc_id"].to_pylist()[:3 - len(garbled)]
             if progress:
                 progress(done, len(entries))
         if refusals:
@@ -396,6 +494,8 @@ def _run(entries, corpus_dir, rules, unlisted, tmp, jobs, progress):
         "line_roles": dict(sorted(roles.items())), "chars_read": chars,
         "lines": rows["lines"], "segments": rows["segments"],
         "encoding_notes": n_notes, "encoding_note_examples": notes,
+        "recurring_lines": len(recurring), "markup_documents": n_markup,
+        "mojibake_documents": n_garbled, "mojibake_examples": garbled,
     }
     return rows, shas
 

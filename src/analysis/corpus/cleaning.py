@@ -2,9 +2,10 @@
 
 The rules are data (``instruments/cleaning.yaml``, documented there); this
 module checks them on load, compiles each profile combination once into a
-single alternation, and applies it line by line. Offsets always point into the
-article's decoded raw text; normalisation (``core.text``) changes only the
-``text`` columns.
+single alternation, and applies it line by line; ``layout`` adds what needs
+the lines around (the title, picture blocks, link runs, recurring lines).
+Offsets always point into the article's decoded raw text; normalisation
+(``core.text``) changes only the ``text`` columns.
 """
 
 import os
@@ -14,14 +15,17 @@ from pathlib import Path
 
 from ..core.errors import InputError
 from ..core.fileio import NotRegular, read_mapping, read_regular, sha256_bytes
-from ..core.text import normalize
+from ..core.text import has_markup, normalize, strip_markup
+from . import layout
 
 ROLES = ("title", "body", "caption", "credit", "comment", "boilerplate", "blank")
 PARAGRAPH_MODES = ("auto", "blank_line", "line")
-_RULE_KEYS = {"id", "role", "pattern", "section", "after_title", "case_sensitive", "description"}
+_RULE_KEYS = {"id", "role", "pattern", "section", "after_title", "case_sensitive", "figure",
+              "description"}
 _PROFILE_KEYS = {"description", "detect", "rules", "paragraphs"}
 _DETECT_KEYS = {"outlets", "contains_any"}
-_TOP_KEYS = {"version", "title", "paragraphs", "abbreviations", "generic", "profiles"}
+_TOP_KEYS = {"version", "title", "paragraphs", "abbreviations", "recurrence", "generic",
+             "profiles"}
 _CORPUS_TOP_KEYS = {"version", "profiles"}
 
 _BREAK_RE = re.compile(r"\r\n|\n|\r")
@@ -35,6 +39,7 @@ class Rule:
     section: str | None = None
     after_title: bool = False
     case_sensitive: bool = False
+    figure: bool = False  # the line belongs to a picture (a credit or caption)
 
 
 @dataclass(frozen=True)
@@ -58,6 +63,9 @@ class Rules:
     paragraphs: str
     abbreviations: frozenset
     abbreviations_before_number: frozenset
+    title_min_words: int = 5
+    recurrence_min_documents: int = 4
+    recurrence_max_words: int = 30
 
 
 def load_rules(path, corpus_rules=None) -> Rules:
@@ -101,9 +109,17 @@ def load_rules(path, corpus_rules=None) -> Rules:
         problems.append(f"{path}, paragraphs: {paragraphs!r} is not one of "
                         f"{', '.join(PARAGRAPH_MODES)}.")
     title = doc.get("title") or {}
-    max_words = title.get("max_words", 30)
-    if not isinstance(max_words, int) or max_words < 1:
-        problems.append(f"{path}, title.max_words: must be a positive whole number.")
+    _unknown(problems, path, "title", title, {"max_words", "min_words"})
+    max_words = _positive(problems, path, "title.max_words", title.get("max_words", 30))
+    min_words = _positive(problems, path, "title.min_words", title.get("min_words", 5))
+    recurrence = doc.get("recurrence") or {}
+    _unknown(problems, path, "recurrence", recurrence, {"min_documents", "max_words"})
+    min_docs = _positive(problems, path, "recurrence.min_documents",
+                         recurrence.get("min_documents", 4))
+    if min_docs == 1:
+        problems.append(f"{path}, recurrence.min_documents: 1 would make every short line "
+                        "furniture; use 2 or more.")
+    rec_words = _positive(problems, path, "recurrence.max_words", recurrence.get("max_words", 30))
     abbr = doc.get("abbreviations") or {}
     _unknown(problems, path, "abbreviations", abbr, {"always", "before_number"})
     for kind in ("always", "before_number"):
@@ -119,10 +135,20 @@ def load_rules(path, corpus_rules=None) -> Rules:
         generic=tuple(generic),
         profiles=tuple(profiles),
         title_max_words=max_words,
+        title_min_words=min_words,
+        recurrence_min_documents=min_docs,
+        recurrence_max_words=rec_words,
         paragraphs=paragraphs,
         abbreviations=frozenset(a.lower() for a in abbr.get("always") or []),
         abbreviations_before_number=frozenset(a.lower() for a in abbr.get("before_number") or []),
     )
+
+
+def _positive(problems, path, where, value):
+    if not isinstance(value, int) or isinstance(value, bool) or value < 1:
+        problems.append(f"{path}, {where}: must be a positive whole number.")
+        return 1
+    return value
 
 
 def _unknown(problems, path, where, mapping, allowed):
@@ -172,7 +198,8 @@ def _rules(problems, path, where, items, prefix=""):
         elif all(item.get(k) for k in ("id", "role", "pattern")):
             out.append(Rule(id=f"{prefix}{item['id']}", role=role, pattern=str(pattern),
                             section=section, after_title=bool(item.get("after_title")),
-                            case_sensitive=bool(item.get("case_sensitive"))))
+                            case_sensitive=bool(item.get("case_sensitive")),
+                            figure=bool(item.get("figure"))))
     return out
 
 
@@ -221,7 +248,9 @@ class _Compiled:
         self.by_group = {f"r{i}": r for i, r in enumerate(ordered)}
         self.before = self._alternation([(f"r{i}", r) for i, r in enumerate(ordered)
                                          if not r.after_title])
-        self.after = self._alternation([(f"r{i}", r) for i, r in enumerate(ordered)])
+        # Only a combination with after_title rules needs the second alternation.
+        self.after = (self._alternation([(f"r{i}", r) for i, r in enumerate(ordered)])
+                      if any(r.after_title for r in ordered) else None)
         modes = [p.paragraphs for p in chosen if p.paragraphs]
         self.paragraphs = modes[0] if modes else rules.paragraphs
 
@@ -250,14 +279,6 @@ def _compiled(rules: Rules, names: tuple) -> _Compiled:
     return c
 
 
-_SENTENCE_END = frozenset(".!?…。！？")
-_CLOSERS = "\"'”’»)]」』）"
-
-
-def _ends_like_sentence(s: str) -> bool:
-    return s.rstrip(_CLOSERS)[-1:] in _SENTENCE_END
-
-
 @dataclass(slots=True)
 class Line:
     line_no: int
@@ -279,35 +300,95 @@ def split_lines(text: str):
     return out
 
 
-def classify(text: str, rules: Rules, profiles: tuple = (), keep=None, comments=None,
-             title=None):
-    """Give every raw line of ``text`` one role.
+# What a document's cleaning found beyond its lines' roles.
+READ_MORE = "read_more"
+ERROR_PAGE = "error_page"
 
-    Returns (lines, paragraph_mode). ``keep``, ``comments`` and ``title``
-    (HTML) are the normalised lines an extractor kept as body and as reader
-    comments, and the title it found; other lines that no rule claims become
-    boilerplate (rule ``extractor_discarded``).
+
+@dataclass
+class Cleaned:
+    lines: list  # Line per raw line
+    paragraphs: str  # paragraph mode
+    markup: bool  # HTML tags or entities in the text
+    no_article: str | None  # why the page holds no article, or None
+
+
+def line_keys(text: str, rules: Rules, site: str):
+    """Keys (layout.line_key) of the distinct short lines of a text, for the
+    corpus-wide count of recurring lines."""
+    if not site:
+        return set()
+    markup = has_markup(text)
+    keys = set()
+    for _, a, b in split_lines(text):
+        s = _shown(text[a:b], markup)
+        if s and layout.countable(s, rules.recurrence_max_words):
+            keys.add(layout.line_key(site, s))
+    return keys
+
+
+def _shown(raw_line: str, markup: bool) -> str:
+    """A line as a reader sees it, white space collapsed (what rules match)."""
+    return " ".join((strip_markup(raw_line) if markup else raw_line).split())
+
+
+def classify(text: str, rules: Rules, profiles: tuple = (), keep=None, comments=None,
+             title=None, recurring=frozenset(), site="", url="", outlet="") -> Cleaned:
+    """Give every raw line of ``text`` one role (see cleaning.yaml for the order).
+
+    ``keep``, ``comments`` and ``title`` (HTML) are the normalised lines an
+    extractor kept as body and as reader comments, and the title it found;
+    other lines that no rule claims become boilerplate (rule
+    ``extractor_discarded``). ``recurring`` holds the keys of lines that recur
+    on the article's ``site`` across the corpus; ``url`` is its address and
+    ``outlet`` its outlet's name (a line starting with it is a masthead).
     """
     comp = _compiled(rules, profiles)
-    out = []
-    section = None
-    section_rule = ""
-    title_found = False
-    for line_no, start, end in split_lines(text):
-        s = text[start:end].strip()
+    markup = has_markup(text)
+    spans = split_lines(text)
+    n = len(spans)
+    shown = [_shown(text[a:b], markup) for _, a, b in spans]
+    roles, rule_ids = [None] * n, [""] * n
+    figure = [False] * n
+    matched = [None] * n  # the rule the before-title alternation found
+    for i, s in enumerate(shown):
         if not s:
-            out.append(Line(line_no, "blank", "blank", start, end))
+            a, b = spans[i][1:]
+            roles[i], rule_ids[i] = (("blank", "blank") if not text[a:b].strip()
+                                     else ("boilerplate", "markup_only"))
             continue
-        pattern = comp.after if title_found else comp.before
-        m = pattern.fullmatch(s) if pattern is not None else None
-        if m is not None:
+        if comp.before is not None and (m := comp.before.fullmatch(s)):
+            matched[i] = comp.by_group[m.lastgroup]
+        elif layout.timestamp_like(s):
+            roles[i], rule_ids[i] = "credit", "timestamp"
+        elif recurring and layout.countable(s, rules.recurrence_max_words) \
+                and layout.line_key(site, s) in recurring:
+            roles[i], rule_ids[i] = "boilerplate", "recurring"
+
+    title_at = None
+    if keep is None:
+        free = [roles[i] is None and matched[i] is None for i in range(n)]
+        stops = [m is not None and bool(m.section) for m in matched]
+        title_at = layout.choose_title(shown, free, rules.title_min_words,
+                                       rules.title_max_words, outlet, stops)
+    # Rules and sections, in reading order: after the title, the full
+    # alternation (after_title rules included) decides.
+    section = section_rule = None
+    title_found = False
+    for i, s in enumerate(shown):
+        if roles[i] is not None:
+            continue
+        after = title_found or (title_at is not None and i > title_at)
+        rule = matched[i]
+        if after and comp.after is not None and (m := comp.after.fullmatch(s)):
             rule = comp.by_group[m.lastgroup]
+        if rule is not None:
             if rule.section:
                 section, section_rule = rule.section, rule.id
-            out.append(Line(line_no, rule.role, rule.id, start, end))
+            roles[i], rule_ids[i], figure[i] = rule.role, rule.id, rule.figure
             continue
         if section:
-            out.append(Line(line_no, section, f"{section_rule}.section", start, end))
+            roles[i], rule_ids[i] = section, f"{section_rule}.section"
             continue
         if keep is not None:
             # An extractor decided what the article is (HTML): its title, its
@@ -315,23 +396,52 @@ def classify(text: str, rules: Rules, profiles: tuple = (), keep=None, comments=
             norm = normalize(s)
             if not title_found and norm == title:
                 title_found = True
-                out.append(Line(line_no, "title", "extractor_title", start, end))
-                continue
-            if comments and norm in comments:
-                out.append(Line(line_no, "comment", "extractor_comment", start, end))
-                continue
-            if norm not in keep:
-                out.append(Line(line_no, "boilerplate", "extractor_discarded", start, end))
-                continue
-            title_found = True  # the extractor's body begins; no later line is a title
-        if not title_found:
-            title_found = True
-            if _is_title(s, rules):
-                out.append(Line(line_no, "title", "title", start, end))
-                continue
-        out.append(Line(line_no, "body", "body", start, end))
-    return out, comp.paragraphs
+                roles[i], rule_ids[i] = "title", "extractor_title"
+            elif comments and norm in comments:
+                roles[i], rule_ids[i] = "comment", "extractor_comment"
+            elif norm not in keep:
+                roles[i], rule_ids[i] = "boilerplate", "extractor_discarded"
+            else:
+                title_found = True  # the extractor's body begins; no later line is a title
+    if title_at is not None and roles[title_at] is None:
+        roles[title_at], rule_ids[title_at] = "title", "title"
+        for i in range(title_at):
+            if roles[i] is None:
+                roles[i], rule_ids[i] = "boilerplate", "before_title"
+        for i in range(title_at + 1, n):
+            if roles[i] is None and layout.repeats_title(shown[i], shown[title_at]):
+                roles[i], rule_ids[i] = "boilerplate", "title_repeat"
+    _layout(shown, roles, rule_ids, figure, rules)
+    lines = []
+    for i, (line_no, a, b) in enumerate(spans):
+        role = roles[i] or "body"
+        lines.append(Line(line_no, role, rule_ids[i] or "body", a, b))
+    return Cleaned(lines, comp.paragraphs, markup, _no_article(shown, roles, rule_ids, url))
 
 
-def _is_title(s: str, rules: Rules) -> bool:
-    return len(s.split()) <= rules.title_max_words and not _ends_like_sentence(s)
+def _layout(shown, roles, rule_ids, figure, rules):
+    """Pictures, alt text and link runs among the lines no rule claimed."""
+    free = [r is None for r in roles]
+    if layout.blank_separated(shown):
+        for i in layout.figure_blocks(shown, free, figure):
+            roles[i], rule_ids[i] = "caption", "figure_block"
+    free = [r is None for r in roles]
+    for i, j in layout.caption_leads(shown, free, rules.title_max_words):
+        for k in (i, j):
+            if roles[k] is None:
+                roles[k], rule_ids[k] = "caption", "caption_lead"
+    free = [r is None for r in roles]
+    for i in layout.link_runs(shown, free):
+        roles[i], rule_ids[i] = "boilerplate", "link_run"
+
+
+def _no_article(shown, roles, rule_ids, url) -> str | None:
+    """Why a page holds no article, or None."""
+    if url and layout.listing_address(url):
+        return f"its address ({url}) is a listing page (tag, topic, category, author or search)"
+    body = ["body" if r is None else r for r in roles]
+    if layout.only_teasers(shown, body, rule_ids, READ_MORE):
+        return "its only text is teasers, each followed by a read-more link"
+    if ERROR_PAGE in rule_ids and body.count("body") < 3:
+        return "it is an error page (page not found or removed)"
+    return None

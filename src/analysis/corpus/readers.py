@@ -43,6 +43,7 @@ BAD_RECORD = "bad_record"
 UNSUPPORTED = "unsupported_format"
 UNLISTED = "unlisted"
 NO_BODY = "no_body"
+NO_ARTICLE = "no_article"
 NOT_REGULAR = "not_regular_file"
 
 
