@@ -1,6 +1,10 @@
 """Score the cleaner's line roles and titles against the hand-labelled pages.
 
     .venv/bin/python benchmarks/devsets/cleaning/score_cleaning.py PAGES_DIR [--out WORK_DIR]
+        [--set SET_DIR]
+
+SET_DIR holds the set's sources.csv, gold_lines.csv and gold_pages.csv: this
+folder (the development set) by default, ``heldout/`` for the evaluation set.
 
 PAGES_DIR holds PAGEID.txt for every page in sources.csv (the page texts are
 never committed: rebuild them from the addresses and queries there, and the
@@ -28,8 +32,10 @@ def main():
     ap.add_argument("pages", type=Path, help="folder holding PAGEID.txt for every page")
     ap.add_argument("--out", type=Path, default=Path("/tmp/devset-score"))
     ap.add_argument("--analysis", default=str(Path(sys.executable).with_name("analysis")))
+    ap.add_argument("--set", type=Path, default=Path(__file__).resolve().parent,
+                    help="folder with sources.csv, gold_lines.csv, gold_pages.csv")
     args = ap.parse_args()
-    dev = Path(__file__).resolve().parent
+    dev = args.set
     pages_dir = args.pages
     sources = {r["page_id"]: r for r in csv.DictReader(open(dev / "sources.csv"))}
     gold = defaultdict(dict)
