@@ -163,12 +163,14 @@ def test_html_tags_and_entities_in_a_text_dump_through_the_cli(tmp_path):
     dump = ("<h1>Appeal court upholds ruling</h1>\n"
             f"<p>{PARA_1.replace('the host', 'the host &amp; his employer')}</p>"
             f"<p>{PARA_2}</p>\n"
-            "<p><i>Lin Wei/AFP via Getty Images</i></p>\n")
+            "<p><i>Lin Wei/AFP via Getty Images</i></p>\n"
+            "</div>\n")
     corpus = write_corpus(tmp_path / "c", {"dump.txt": dump.encode()})
     run_cli("build", "--corpus", corpus, "--out", tmp_path / "o", check=0)
     lines = table(tmp_path / "o", "lines")
-    assert list(zip(lines.role, lines.rule))[:3] == [
-        ("title", "title"), ("body", "body"), ("credit", "agency_credit")]
+    assert list(zip(lines.role, lines.rule))[:4] == [
+        ("title", "title"), ("body", "body"), ("credit", "agency_credit"),
+        ("boilerplate", "markup_only")]
     segs = table(tmp_path / "o", "segments")
     paras = segs[segs.unit == "paragraph"]
     assert list(paras.text) == [PARA_1.replace("the host", "the host & his employer"), PARA_2]

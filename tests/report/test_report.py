@@ -97,7 +97,7 @@ def test_report_runs_every_notebook_and_the_page_shows_every_figure_and_table(se
     for sidecar in sidecars:
         info = json.loads(sidecar.read_text())
         assert info["caption"] and info["n"].startswith("n = ") and info["inputs"]
-        assert info["versions"] == {"analysis": __version__, "cleaning_rules": "1.0.0",
+        assert info["versions"] == {"analysis": __version__, "cleaning_rules": "2.0.0",
                                     "codebook": "1.0.0", "registry": "1.0.0"}
         if info["kind"] == "figure":
             assert {f.rsplit(".", 1)[1] for f in info["files"]} == {"png", "svg"}
@@ -392,7 +392,8 @@ def test_markup_in_an_article_reaches_the_report_as_text(tmp_path):
         assert "<script>alert" not in text and "<b>and she" not in text, page.name
         assert "<i>The Outlet" not in text, page.name
     index = (out / "index.html").read_text()
-    assert "&lt;b&gt;and she was falsely accused" in index  # the KWIC table, as text
+    # tags in article text are read as a reader sees them, never rendered
+    assert "called her a liar and she was falsely accused" in index  # the KWIC table
     assert "&lt;i&gt;The Outlet&lt;/i&gt;" in (out / "notebooks" / "01_corpus.html").read_text()
 
 
