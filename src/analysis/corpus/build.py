@@ -15,6 +15,7 @@ writes nothing at all.
 import gc
 import hashlib
 import os
+import re
 import shutil
 import sys
 import tempfile
@@ -156,13 +157,28 @@ def process_article(article: Article, rules: Rules, recurring=frozenset()) -> Pr
         "profiles": ",".join(profiles) or None,
         # ftfy's count of character sequences that look like text decoded
         # with the wrong encoding ("courtâ€™s"); offsets stay in the raw text
-        "markup": cleaned.markup, "mojibake": badness(text),
+        "markup": cleaned.markup, "mojibake": mojibake(text),
         "title": title, "body": body,
         **counts,
         "n_chars": len(text),
         "n_body_chars": len(body),
     }
     return Processed(article.doc_id, text_sha, doc, line_table, seg_table)
+
+
+# UTF-8 read as a Latin code page leaves a lead byte's character (U+00C2-U+00EF)
+# before a continuation byte's (U+0080-U+00BF, or what cp1252 puts there).
+# Text without such a pair has nothing for ftfy to count, and the check runs
+# at C speed where ftfy's heuristic runs at about 1.5 MB/s here.
+_MOJIBAKE_PAIR = re.compile("[\u00c2-\u00ef][\u0080-\u00bf\u0152\u0153\u0160\u0161"
+                            "\u0178\u017d\u017e\u0192\u02c6\u02dc\u2013\u2014\u2018-\u201e"
+                            "\u2020-\u2022\u2026\u2030\u2039\u203a\u20ac\u2122]")
+
+
+def mojibake(text: str) -> int:
+    """ftfy's count of sequences that look like UTF-8 decoded with a Latin
+    code page ("courtâ€™s"); 0 without a telltale pair."""
+    return badness(text) if _MOJIBAKE_PAIR.search(text) else 0
 
 
 def _columns_to_table(schema: pa.Schema, makers: dict) -> pa.Table:
