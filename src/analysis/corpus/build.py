@@ -99,8 +99,9 @@ def process_article(article: Article, rules: Rules, recurring=frozenset()) -> Pr
     cleaned = classify(text, rules, profiles, article.keep, article.comments, article.title,
                        recurring, layout.site_key(meta), meta.get("url") or "",
                        meta.get("outlet") or "")
-    lines, mode = cleaned.lines, cleaned.paragraphs
-    seg_cols = segment(text, lines, mode, rules, cleaned.markup)
+    lines, markup, no_article = cleaned.lines, cleaned.markup, cleaned.no_article
+    seg_cols = segment(text, lines, cleaned.paragraphs, rules, markup)
+    del cleaned  # its list of lines is released below, once the lines table is made
     n = len(lines)
     text_sha = sha256_bytes(text.encode("utf-8"))
     units, roles = seg_cols["unit"], seg_cols["role"]
@@ -136,9 +137,9 @@ def process_article(article: Article, rules: Rules, recurring=frozenset()) -> Pr
     del seg_cols
     where = f"{article.file}{'' if article.record is None else f', line {article.record}'}"
     q = None
-    if cleaned.no_article:
+    if no_article:
         q = Quarantined(article.doc_id, article.file, NO_ARTICLE, (
-            f"{where}: not an article: {cleaned.no_article}; set aside, not coded (its lines "
+            f"{where}: not an article: {no_article}; set aside, not coded (its lines "
             "are in the lines table). If it is an article, give its own address in the "
             "manifest's url column, or add a cleaning profile for its outlet."), article.record)
     elif body is None:
@@ -157,7 +158,7 @@ def process_article(article: Article, rules: Rules, recurring=frozenset()) -> Pr
         "profiles": ",".join(profiles) or None,
         # ftfy's count of character sequences that look like text decoded
         # with the wrong encoding ("courtâ€™s"); offsets stay in the raw text
-        "markup": cleaned.markup, "mojibake": mojibake(text),
+        "markup": markup, "mojibake": mojibake(text),
         "title": title, "body": body,
         **counts,
         "n_chars": len(text),
