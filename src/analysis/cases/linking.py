@@ -1,9 +1,10 @@
 """Linking body sentences to registered cases.
 
 ``link_segments(segments, registry)`` is a pure function from a segments
-table (whole documents) to case mentions: aliases and surnames found in one
-Hyperscan scan per batch, surnames resolved to a case named nearby, and
-unmentioned sentences linked by their paragraph's single case.
+table (whole documents) to case mentions: aliases and surnames found by
+Hyperscan, surnames resolved to a case named nearby, and unmentioned
+sentences linked by their paragraph's single case. ``Linker`` does the same
+in two passes over a huge document's pieces.
 """
 
 from array import array
