@@ -45,6 +45,14 @@ WHOLE = textwrap.dedent("""
                       "rss_mb": resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024}))
 """)
 
+GENERATE = textwrap.dedent("""
+    import json, sys
+    from pathlib import Path
+    sys.path.insert(0, sys.argv[1])
+    from bench_memory import write_article
+    print(json.dumps(write_article(Path(sys.argv[2]), float(sys.argv[3]), int(sys.argv[4]))))
+""")
+
 STAGE = textwrap.dedent("""
     import json, resource, sys, time
     stage, corpus, out = sys.argv[1:4]
@@ -110,7 +118,9 @@ def main():
     if not (corpus / ".complete").exists():
         shutil.rmtree(corpus, ignore_errors=True)
         t = time.perf_counter()
-        info = write_article(corpus, args.mb, args.seed)
+        # in a child process: a child's ru_maxrss starts from its parent's peak
+        # (fork copies it), so a parent that built the article would floor them all
+        info = run_json([GENERATE, Path(__file__).parent, corpus, args.mb, args.seed])
         (corpus / ".complete").write_text(json.dumps(info))
         print(f"generated one article of {info['bytes'] / 1e6:.1f} MB "
               f"({info['paragraphs']:,} paragraphs) in {time.perf_counter() - t:.1f} s "

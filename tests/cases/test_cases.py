@@ -131,3 +131,22 @@ def test_a_name_that_matches_ordinary_sentences_is_refused(tmp_path):
             "unrelated things (weather, cooking, sport), so it would link nearly every "
             "sentence") in proc.stderr
     assert not (tmp_path / "out").exists()
+
+
+def test_a_document_linked_in_pieces_gives_the_bytes_of_one_linked_at_once(tmp_path,
+                                                                           monkeypatch):
+    # a huge document is linked in two passes over its pieces; tiny batches
+    # and pieces make every seed article one (surnames resolve across pieces)
+    from analysis.cases import stage
+
+    out = tmp_path / "o"
+    run_cli("build", "--corpus", paths.RAW, "--out", out, check=0)
+    monkeypatch.setattr(stage, "BATCH_ROWS", 16)
+    monkeypatch.setattr(stage, "HOLD_ROWS", None)
+    stage.link_corpus(out, force=True)
+    whole = {f: (out / f).read_bytes() for f in stage.CASE_OUTPUTS}
+    assert table(out, "case_mentions").reason.eq("surname").any()
+    monkeypatch.setattr(stage, "HOLD_ROWS", 16)
+    stage.link_corpus(out, force=True)
+    for f, data in whole.items():
+        assert (out / f).read_bytes() == data, f

@@ -153,3 +153,20 @@ def test_worker_processes_and_batch_sizes_give_the_same_codes(tmp_path):
         for f, data in reference.items():
             got = pq.read_table(tmp_path / "o" / f)
             assert got.equals(pq.read_table(pa.BufferReader(data))), (jobs, batch_rows, f)
+
+
+def test_a_document_coded_in_pieces_gives_the_bytes_of_one_coded_at_once(tmp_path, monkeypatch):
+    # a huge document is coded in pieces as it is read; tiny batches and
+    # pieces make every seed article one
+    from analysis.coding import stage
+
+    out = tmp_path / "o"
+    run_cli("build", "--corpus", paths.RAW, "--out", out, check=0)
+    monkeypatch.setattr(stage, "HOLD_ROWS", None)
+    stage.code_corpus(out, BOOK, force=True, batch_rows=16, jobs=1)
+    whole = {f: (out / f).read_bytes() for f in ("codes.parquet", "doc_codes.parquet")}
+    monkeypatch.setattr(stage, "HOLD_ROWS", 16)
+    for jobs in (1, 2):
+        stage.code_corpus(out, BOOK, force=True, batch_rows=16, jobs=jobs)
+        for f, data in whole.items():
+            assert (out / f).read_bytes() == data, (jobs, f)

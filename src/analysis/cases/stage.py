@@ -3,29 +3,35 @@
 ``link_corpus()`` streams ``segments.parquet`` through ``linking`` and
 ``events`` in batches of whole documents, and writes cases, case_mentions,
 case_events, unlinked_events and case_ledger with their own stamp
-(``linking.json``).
+(``linking.json``). A batch too long to hold (a huge document) is linked in
+two passes over its pieces, kept meanwhile in a temporary file.
 """
 
 import shutil
 import tempfile
 from pathlib import Path
 
+import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from ..coding.codebook import load_codebook
 from ..core import paths
 from ..core.fileio import sha256_file
-from ..core.parquet import document_batches
+from ..core.parquet import combined, document_batches, lean_memory_pool
 from ..core.stages import StageResult, code_fingerprint, publish, stage_current
 from .events import EVENTS, UNLINKED, detect_events
 from .ledger import ledger
-from .linking import LINK_COLUMNS, MENTIONS, cases_table, link_segments
+from .linking import LINK_COLUMNS, MENTIONS, Linker, cases_table, link_segments
 from .registry import Registry, load_registry
 
 STAMP = "linking.json"
 CASE_OUTPUTS = ("cases.parquet", "case_mentions.parquet", "case_events.parquet",
                 "unlinked_events.parquet", "case_ledger.parquet")
+# Rows read at a time; a batch longer than HOLD_ROWS (a huge document) is
+# linked in pieces.
+BATCH_ROWS = HOLD_ROWS = 65_536
 
 
 def link_corpus(processed_dir=None, registry: Registry | None = None, book=None,
@@ -34,6 +40,7 @@ def link_corpus(processed_dir=None, registry: Registry | None = None, book=None,
     detect outcome events; writes CASE_OUTPUTS and linking.json atomically,
     nothing when segments, documents, registry, codebook and code are
     unchanged. The counts are rows per table (cases, case_mentions, ...)."""
+    lean_memory_pool()
     out_dir = Path(processed_dir or paths.PROCESSED)
     registry = registry or load_registry()
     book = book or load_codebook()
@@ -49,9 +56,8 @@ def link_corpus(processed_dir=None, registry: Registry | None = None, book=None,
     tmp = Path(tempfile.mkdtemp(prefix=".linking-", dir=out_dir))
     try:
         mentions, events, unlinked = [], [], []
-        for batch in document_batches(out_dir / "segments.parquet", 65_536, LINK_COLUMNS):
-            m = link_segments(batch, registry)
-            e, u = detect_events(batch, m, book, published)
+        for m, e, u in _link_batches(out_dir / "segments.parquet", registry, book, published,
+                                     tmp):
             mentions.append(m)
             events.append(e)
             unlinked.append(u)
@@ -71,6 +77,61 @@ def link_corpus(processed_dir=None, registry: Registry | None = None, book=None,
         return StageResult(out_dir, False, written, unchanged, counts)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
+
+
+def _link_batches(path, registry, book, published, tmp):
+    """(mentions, events, unlinked) of each batch of whole documents, each
+    table in one piece (as if the batch had been linked at once)."""
+    linker, spill = None, tmp / "pieces.arrows"
+    for piece, last in _paragraph_pieces(document_batches(path, BATCH_ROWS, LINK_COLUMNS,
+                                                          HOLD_ROWS)):
+        if last and linker is None:  # the whole batch at once
+            m = link_segments(piece, registry)
+            yield m, *detect_events(piece, m, book, published)
+            continue
+        if linker is None:
+            linker, sink = Linker(registry), pa.ipc.new_stream(spill, piece.schema)
+        linker.scan(piece)
+        sink.write_batch(_one_batch(piece))
+        del piece
+        if not last:
+            continue
+        sink.close()
+        linker.resolve()
+        out = ([], [], [])
+        # read, not memory-mapped: mapped pages would stay resident
+        with pa.OSFile(str(spill)) as f, pa.ipc.open_stream(f) as source:
+            for batch in source:
+                piece = pa.Table.from_batches([batch])
+                m = linker.mentions(piece)
+                for part, t in zip(out, (m, *detect_events(piece, m, book, published))):
+                    part.append(t)
+                del batch, piece, m
+        spill.unlink()
+        linker = None
+        yield tuple(combined(part) for part in out)
+
+
+def _paragraph_pieces(pieces):
+    """The pieces cut again so that none splits a paragraph from its
+    sentences: a piece's last paragraph goes on to the next piece."""
+    carry = None
+    for piece, last in pieces:
+        if carry is not None:
+            piece, carry = pa.concat_tables([carry, piece]), None
+        if not last:
+            paras = np.flatnonzero(pc.equal(piece["unit"], "paragraph").fill_null(False)
+                                   .to_numpy(zero_copy_only=False))
+            cut = int(paras[-1]) if len(paras) else 0
+            piece, carry = piece.slice(0, cut), piece.slice(cut)
+            if not piece.num_rows:
+                continue
+        yield piece, last
+
+
+def _one_batch(table: pa.Table) -> pa.RecordBatch:
+    batches = table.combine_chunks().to_batches()
+    return batches[0] if batches else pa.RecordBatch.from_pylist([], schema=table.schema)
 
 
 def _concat(tables, schema):

@@ -11,6 +11,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from ..core.parquet import combined
 from ..core.text import (SLICE_BYTES, char_offsets, join_utf8, normalize_with_offsets,
                          same_positions, slices)
 from .engine import matcher
@@ -48,29 +49,60 @@ def code_segments(segments, book: Codebook, unit: str = "paragraph"):
       for a generic frame the share of its questions answered yes (Semetko &
       Valkenburg), otherwise the share of the document's body paragraphs.
     """
+    codes, tally = code_rows(segments, book, unit)
+    return codes, tally.table(book)
+
+
+class Tally:
+    """What doc_codes is made from, per document: its body paragraphs and how
+    many of them carry each code (and, for a frame, any of its questions).
+    Counts, not sets of segment ids, so that tallies of consecutive pieces of
+    a document add up (a paragraph is in one piece)."""
+
+    def __init__(self):
+        self.found = {}  # doc -> {code id or ("any", frame id): paragraphs}
+        self.body = {}  # doc -> body paragraphs
+
+    def add(self, other: "Tally") -> "Tally":
+        for doc, found in other.found.items():
+            mine = self.found.setdefault(doc, {})
+            for key, n in found.items():
+                mine[key] = mine.get(key, 0) + n
+        for doc, n in other.body.items():
+            self.body[doc] = self.body.get(doc, 0) + n
+        return self
+
+    def table(self, book: Codebook) -> pa.Table:
+        """doc_codes (see code_segments)."""
+        return _doc_codes(self.found, self.body, book)
+
+
+def code_rows(segments, book: Codebook, unit: str = "paragraph"):
+    """(codes, Tally) of the rows of ``unit`` of a segments table: codes as in
+    code_segments; the tally gives doc_codes, alone or added to the tallies of
+    the other pieces of the same documents."""
     if not isinstance(segments, pa.Table):
         segments = pa.Table.from_pandas(segments, preserve_index=False)
     rows = np.flatnonzero(pc.equal(segments["unit"], unit).fill_null(False).to_numpy())
-    sizes = pc.binary_length(segments["text"].take(rows)).to_numpy(zero_copy_only=False)
+    sizes = pc.binary_length(segments["text"]).take(rows).to_numpy(zero_copy_only=False)
     # Paragraphs are coded independently (no match, guard or context crosses
     # one), so a batch is coded in slices of about SLICE_BYTES of text: the
     # memory a slice takes stays bounded even for a single huge document.
-    per_doc, body_paras, pieces = {}, {}, []
+    tally, pieces = Tally(), []
     for lo, hi in slices(sizes.tolist(), SLICE_BYTES):
         part = segments.take(rows[lo:hi])
         cols = {c: part[c].to_pylist() for c in CODER_COLUMNS}
         del part
-        pieces.append(_code_slice(cols, book, unit, per_doc, body_paras))
+        pieces.append(_code_slice(cols, book, unit, tally))
         del cols
-    codes = pa.concat_tables(pieces).combine_chunks() if pieces else CODES.empty_table()
-    del pieces
-    return codes, _doc_codes(per_doc, body_paras, book)
+    codes = combined(pieces) if pieces else CODES.empty_table()
+    return codes, tally
 
 
-def _code_slice(cols, book: Codebook, unit: str, per_doc: dict, body_paras: dict) -> pa.Table:
+def _code_slice(cols, book: Codebook, unit: str, tally: Tally) -> pa.Table:
     """The codes table of a slice of rows, all of ``unit`` (columns as lists,
-    in order); counts its documents' body paragraphs into ``body_paras`` and
-    adds the segments carrying each code to ``per_doc``."""
+    in order); counts its documents' body paragraphs, and those carrying each
+    code, into ``tally``."""
     texts, raws = cols["text"], cols["raw"]
     data, byte_starts = join_utf8(texts)
     k, s, e = matcher(book).matches(data, byte_starts)
@@ -113,6 +145,7 @@ def _code_slice(cols, book: Codebook, unit: str, per_doc: dict, body_paras: dict
 
     seg_start = np.asarray(cols["start"], dtype=np.int64)[para] if len(para) else para
     para_l, rs_l, re_l = para.tolist(), rs.tolist(), re_.tolist()
+    per_doc, body_paras = tally.found, tally.body
     for i in range(len(texts)):
         doc = cols["doc_id"][i]
         per_doc.setdefault(doc, {})
@@ -120,8 +153,17 @@ def _code_slice(cols, book: Codebook, unit: str, per_doc: dict, body_paras: dict
             body_paras[doc] = body_paras.get(doc, 0) + 1
     body = np.array([cols["role"][i] == "body" for i in para_l], dtype=bool)
     pairs = np.unique(np.stack([para[body], code[body]]), axis=1) if body.any() else [[], []]
+    carried = {}  # body paragraph -> the codes it carries
     for i, c in zip(*(np.asarray(x).tolist() for x in pairs)):
-        per_doc[cols["doc_id"][i]].setdefault(book.codes[c].id, set()).add(cols["segment_id"][i])
+        found = per_doc[cols["doc_id"][i]]
+        found[book.codes[c].id] = found.get(book.codes[c].id, 0) + 1
+        carried.setdefault(i, set()).add(book.codes[c].id)
+    frames = [(c.id, set(c.questions)) for c in book.codes if c.questions]
+    for i, ids in carried.items():
+        found = per_doc[cols["doc_id"][i]]
+        for frame, questions in frames:
+            if ids & questions:
+                found[("any", frame)] = found.get(("any", frame), 0) + 1
     return pa.Table.from_pydict({
         "doc_id": [cols["doc_id"][i] for i in para_l],
         "segment_id": [cols["segment_id"][i] for i in para_l],
@@ -145,15 +187,15 @@ def _doc_codes(per_doc, body_paras, book):
             if c.family in SENTENCE_FAMILIES:
                 continue
             if c.questions:
-                segs = set().union(*(found.get(q, set()) for q in c.questions))
-                score = sum(bool(found.get(q)) for q in c.questions) / len(c.questions)
+                n = found.get(("any", c.id), 0)
+                score = sum(found.get(q, 0) > 0 for q in c.questions) / len(c.questions)
             else:
-                segs = found.get(c.id, set())
-                score = (1.0 if segs else 0.0) if c.parent else len(segs) / n_paras
+                n = found.get(c.id, 0)
+                score = (1.0 if n else 0.0) if c.parent else n / n_paras
             out["doc_id"].append(doc)
             out["code"].append(c.id)
-            out["present"].append(bool(segs))
-            out["n_segments"].append(len(segs))
+            out["present"].append(n > 0)
+            out["n_segments"].append(n)
             out["score"].append(score)
     return pa.Table.from_pydict(out, schema=DOC_CODES)
 

@@ -17,13 +17,15 @@ import pyarrow.parquet as pq
 from ..core import paths
 from ..core.fileio import sha256_file
 from ..core.parallel import default_jobs, imap_ordered
-from ..core.parquet import document_batches
+from ..core.parquet import RowGroupWriter, document_batches, lean_memory_pool
 from ..core.stages import StageResult, code_fingerprint, package_versions, publish, stage_current
 from .codebook import load_codebook
-from .coder import CODER_COLUMNS, CODES, DOC_CODES, code_labels, code_segments
+from .coder import CODER_COLUMNS, CODES, DOC_CODES, Tally, code_labels, code_rows
 from .schema import Codebook
 
 STAMP = "coding.json"
+# A batch longer than this (a huge document) is coded in pieces as it is read.
+HOLD_ROWS = 65_536
 
 
 def code_corpus(processed_dir=None, book: Codebook | None = None, force=False,
@@ -31,10 +33,13 @@ def code_corpus(processed_dir=None, book: Codebook | None = None, force=False,
     """Code ``segments.parquet`` in ``processed_dir`` into codes and doc_codes.
 
     Streams the segments in batches (a document's rows are never split
-    between batches), coded in ``jobs`` worker processes when there is more
-    than one batch and written in order; writes atomically, and writes nothing
-    when the stamp says segments, codebook, code and packages are unchanged.
+    between batches; a huge one comes in pieces, its tallies added up), coded
+    in ``jobs`` worker processes when there is more than one piece and
+    written in order, each batch's codes as if at once; writes atomically,
+    and writes nothing when the stamp says segments, codebook, code and
+    packages are unchanged.
     """
+    lean_memory_pool()
     out_dir = Path(processed_dir or paths.PROCESSED)
     book = book or load_codebook()
     segments_path = out_dir / "segments.parquet"
@@ -55,15 +60,23 @@ def code_corpus(processed_dir=None, book: Codebook | None = None, force=False,
                                                  compression="zstd")}
         rows = {"codes": 0, "doc_codes": 0}
         try:
-            batches = document_batches(segments_path, batch_rows, CODER_COLUMNS)
-            first = list(islice(batches, 2))
+            # a batch's codes are written as if at once, however many pieces it came in
+            codes_out, tally = RowGroupWriter(writers["codes"]), Tally()
+            pieces = document_batches(segments_path, batch_rows, CODER_COLUMNS, HOLD_ROWS)
+            first = list(islice(pieces, 2))
             workers = (jobs or default_jobs()) if len(first) > 1 else 1
-            for codes, doc_codes in imap_ordered(code_segments, chain(first, batches),
-                                                 workers, book):
-                for name, t in (("codes", codes), ("doc_codes", doc_codes)):
-                    if t.num_rows:
-                        writers[name].write_table(t)
-                        rows[name] += t.num_rows
+            for codes, piece_tally, last in imap_ordered(_code_piece, chain(_drain(first), pieces),
+                                                         workers, book):
+                codes_out.add(codes)
+                rows["codes"] += codes.num_rows
+                del codes
+                tally.add(piece_tally)
+                if last:
+                    codes_out.end()
+                    doc_codes, tally = tally.table(book), Tally()
+                    if doc_codes.num_rows:
+                        writers["doc_codes"].write_table(doc_codes)
+                        rows["doc_codes"] += doc_codes.num_rows
         finally:
             for w in writers.values():
                 w.close()
@@ -75,6 +88,19 @@ def code_corpus(processed_dir=None, book: Codebook | None = None, force=False,
         return StageResult(out_dir, False, written, unchanged, counts=rows)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
+
+
+def _drain(items: list):
+    """The items of a list, each forgotten as it is taken."""
+    while items:
+        yield items.pop(0)
+
+
+def _code_piece(piece, book):
+    """(codes, tally, last) of one piece of a batch (runs in a worker)."""
+    lean_memory_pool()
+    table, last = piece
+    return (*code_rows(table, book), last)
 
 
 def accepted_codebooks(processed) -> tuple:

@@ -27,7 +27,9 @@ def imap_ordered(fn, items, jobs: int, *args):
     items = iter(items)
     if jobs <= 1:
         for item in items:
-            yield fn(item, *args)
+            result = fn(item, *args)
+            del item  # not held while the caller works on the result
+            yield result
         return
     with ProcessPoolExecutor(jobs, mp_context=get_context("spawn"), initializer=_watch_parent,
                              initargs=(os.getpid(),)) as pool:

@@ -164,7 +164,7 @@ def _nfc_by_cluster(raw: str) -> str:
 
 # Text scanned at once (one buffer, its byte -> character map and its raw
 # matches): bounds the memory of a scan, however large the document.
-SLICE_BYTES = 4 << 20
+SLICE_BYTES = 1 << 20
 
 
 def slices(sizes, limit: int):
@@ -195,4 +195,7 @@ def char_offsets(data: bytes) -> np.ndarray:
     entry than bytes): counting the lead bytes, so a match's byte span maps to
     characters with two look-ups."""
     buf = np.frombuffer(data, dtype=np.uint8)
-    return np.concatenate(([0], np.cumsum((buf & 0xC0) != 0x80, dtype=np.int32)))
+    out = np.empty(len(buf) + 1, dtype=np.int32)  # filled in place: no second copy
+    out[0] = 0
+    np.cumsum((buf & 0xC0) != 0x80, dtype=np.int32, out=out[1:])
+    return out
