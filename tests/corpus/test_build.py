@@ -146,3 +146,32 @@ def test_synthetic_articles_are_never_written_into_a_research_corpus(seed_corpus
     assert proc.returncode == 2
     assert "synthetic articles never go into a research corpus" in proc.stderr
     assert sorted(p.name for p in seed_corpus.iterdir()) == before
+
+
+def test_an_article_processed_in_pieces_gives_the_tables_of_one_processed_whole(tmp_path,
+                                                                             monkeypatch):
+    # A huge article's lines and segments are handed on in pieces and written
+    # as they come; tiny pieces make every seed article a huge one. The copy
+    # of an article must be set aside with all of its pieces.
+    import pyarrow.parquet as pq
+
+    from analysis.corpus import build
+
+    seeds = {p.name: p.read_bytes() for p in sorted(paths.RAW.glob("*.txt"))}
+    first = next(iter(seeds.values()))
+    corpus = write_corpus(tmp_path / "c", {**seeds, "zz_copy.txt": first})
+    build.build(corpus, tmp_path / "whole", jobs=1)
+    monkeypatch.setattr(build, "PIECE_CHARS", 300)
+    monkeypatch.setattr(build, "FLUSH_BYTES", 1)
+    build.build(corpus, tmp_path / "pieces", jobs=1)
+    for name in TABLES:
+        whole = pq.read_table(tmp_path / "whole" / f"{name}.parquet")
+        pieces = pq.read_table(tmp_path / "pieces" / f"{name}.parquet")
+        assert pieces.equals(whole), name
+    assert pq.ParquetFile(tmp_path / "pieces" / "segments.parquet").num_row_groups > len(seeds)
+    assert pq.ParquetFile(tmp_path / "whole" / "segments.parquet").num_row_groups == 1
+    q = table(tmp_path / "pieces", "quarantine").set_index("doc_id")
+    assert q.loc["zz_copy", "reason"] == "duplicate"
+    assert "zz_copy" not in set(table(tmp_path / "pieces", "segments").doc_id)
+    docs = table(tmp_path / "pieces", "documents")
+    assert len(docs) == len(seeds) and docs.body.notna().all()

@@ -82,3 +82,19 @@ def test_seed_sentences_that_matter_for_coding(seed_build):
     assert any(s.startswith("According to the Chengdu Railway Transport No. 1 Court, on June 11")
                for s in sents)
     assert normalize("\u201cBut we don\u2019t need perfect victims.") in sents
+
+
+def test_a_document_segmented_in_pieces_has_the_segments_of_one_segmented_whole():
+    # a huge document is segmented a few paragraphs at a time; ids number on
+    from analysis.corpus.segmenting import paragraphs, segment_pieces
+
+    text = "A Headline About the Court Case\n\n" + "\n\n".join(
+        f"Paragraph {k} opens here. It has a second sentence, and Mr. Li spoke."
+        for k in range(1, 8)) + "\n"
+    cleaned = classify(text, RULES)
+    whole = segment(text, cleaned.lines, cleaned.paragraphs, RULES, cleaned.markup)
+    pieces = list(segment_pieces(text, paragraphs(cleaned.lines, cleaned.paragraphs), RULES,
+                                 cleaned.markup, piece_chars=100))
+    assert len(pieces) == 4 and pieces[1]["segment_id"][0] == "p3"
+    assert {name: sum((p[name] for p in pieces), []) for name in whole} == whole
+    assert whole["segment_id"][:4] == ["p1", "p1.s1", "p1.s2", "p2"]

@@ -19,7 +19,7 @@ import pyarrow.parquet as pq
 from ..coding.codebook import load_codebook
 from ..core import paths
 from ..core.fileio import sha256_file
-from ..core.parquet import combined, document_batches, lean_memory_pool
+from ..core.parquet import RowGroupWriter, document_batches
 from ..core.stages import StageResult, code_fingerprint, publish, stage_current
 from .events import EVENTS, UNLINKED, detect_events
 from .ledger import ledger
@@ -32,6 +32,12 @@ CASE_OUTPUTS = ("cases.parquet", "case_mentions.parquet", "case_events.parquet",
 # Rows read at a time; a batch longer than HOLD_ROWS (a huge document) is
 # linked in pieces.
 BATCH_ROWS = HOLD_ROWS = 65_536
+# Rows per row group of the mentions and events tables: what is held before it
+# is written (a 50 MB article has hundreds of thousands).
+LINK_GROUP_ROWS = 32_768
+# What the ledger reads of the case events.
+LEDGER_COLUMNS = ["case_id", "doc_id", "segment_id", "event", "favours", "date", "evidence",
+                  "start"]
 
 
 def link_corpus(processed_dir=None, registry: Registry | None = None, book=None,
@@ -40,7 +46,6 @@ def link_corpus(processed_dir=None, registry: Registry | None = None, book=None,
     detect outcome events; writes CASE_OUTPUTS and linking.json atomically,
     nothing when segments, documents, registry, codebook and code are
     unchanged. The counts are rows per table (cases, case_mentions, ...)."""
-    lean_memory_pool()
     out_dir = Path(processed_dir or paths.PROCESSED)
     registry = registry or load_registry()
     book = book or load_codebook()
@@ -55,33 +60,53 @@ def link_corpus(processed_dir=None, registry: Registry | None = None, book=None,
     published = dict(zip(docs["doc_id"].to_pylist(), docs["published"].to_pylist()))
     tmp = Path(tempfile.mkdtemp(prefix=".linking-", dir=out_dir))
     try:
-        mentions, events, unlinked = [], [], []
-        for m, e, u in _link_batches(out_dir / "segments.parquet", registry, book, published,
-                                     tmp):
-            mentions.append(m)
-            events.append(e)
-            unlinked.append(u)
+        rows = _write_links(out_dir / "segments.parquet", registry, book, published, tmp)
+        # the cases and the ledger from the tables just written, reading back
+        # only the columns they need
         tables = {
-            "case_mentions.parquet": _concat(mentions, MENTIONS),
-            "case_events.parquet": _concat(events, EVENTS),
-            "unlinked_events.parquet": _concat(unlinked, UNLINKED),
+            "cases.parquet": cases_table(registry, pq.read_table(
+                tmp / "case_mentions.parquet", columns=["case_id", "doc_id"])),
+            "case_ledger.parquet": ledger(
+                pq.read_table(tmp / "case_events.parquet", columns=LEDGER_COLUMNS),
+                {c.case_id: c.title for c in registry.cases}, published),
         }
-        tables["cases.parquet"] = cases_table(registry, tables["case_mentions.parquet"])
-        titles = {c.case_id: c.title for c in registry.cases}
-        tables["case_ledger.parquet"] = ledger(tables["case_events.parquet"], titles, published)
-        for name in CASE_OUTPUTS:
-            pq.write_table(tables[name], tmp / name, compression="zstd")
-        written, unchanged = publish(tmp, out_dir, {f: tables[f].num_rows for f in CASE_OUTPUTS},
+        for name, table in tables.items():
+            pq.write_table(table, tmp / name, compression="zstd")
+            rows[name] = table.num_rows
+        written, unchanged = publish(tmp, out_dir, {f: rows[f] for f in CASE_OUTPUTS},
                                      key, STAMP)
-        counts = {name.split(".")[0]: t.num_rows for name, t in tables.items()}
+        counts = {name.split(".")[0]: rows[name] for name in CASE_OUTPUTS}
         return StageResult(out_dir, False, written, unchanged, counts)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
 
 
+def _write_links(segments, registry, book, published, tmp) -> dict:
+    """Write case_mentions, case_events and unlinked_events into ``tmp`` as
+    the batches are linked, each as if written at once in row groups of
+    LINK_GROUP_ROWS rows; their row counts."""
+    names = ("case_mentions.parquet", "case_events.parquet", "unlinked_events.parquet")
+    writers = [pq.ParquetWriter(tmp / name, schema, compression="zstd")
+               for name, schema in zip(names, (MENTIONS, EVENTS, UNLINKED))]
+    rows = dict.fromkeys(names, 0)
+    try:
+        outs = [RowGroupWriter(w, LINK_GROUP_ROWS) for w in writers]
+        for tables in _link_batches(segments, registry, book, published, tmp):
+            for name, out, table in zip(names, outs, tables):
+                out.add(table)
+                rows[name] += table.num_rows
+            del tables
+        for out in outs:
+            out.end()
+    finally:
+        for w in writers:
+            w.close()
+    return rows
+
+
 def _link_batches(path, registry, book, published, tmp):
-    """(mentions, events, unlinked) of each batch of whole documents, each
-    table in one piece (as if the batch had been linked at once)."""
+    """(mentions, events, unlinked) of each batch of whole documents, or of
+    each piece of a huge document, in order."""
     linker, spill = None, tmp / "pieces.arrows"
     for piece, last in _paragraph_pieces(document_batches(path, BATCH_ROWS, LINK_COLUMNS,
                                                           HOLD_ROWS)):
@@ -98,18 +123,15 @@ def _link_batches(path, registry, book, published, tmp):
             continue
         sink.close()
         linker.resolve()
-        out = ([], [], [])
         # read, not memory-mapped: mapped pages would stay resident
         with pa.OSFile(str(spill)) as f, pa.ipc.open_stream(f) as source:
             for batch in source:
                 piece = pa.Table.from_batches([batch])
                 m = linker.mentions(piece)
-                for part, t in zip(out, (m, *detect_events(piece, m, book, published))):
-                    part.append(t)
+                yield m, *detect_events(piece, m, book, published)
                 del batch, piece, m
         spill.unlink()
         linker = None
-        yield tuple(combined(part) for part in out)
 
 
 def _paragraph_pieces(pieces):
@@ -132,7 +154,3 @@ def _paragraph_pieces(pieces):
 def _one_batch(table: pa.Table) -> pa.RecordBatch:
     batches = table.combine_chunks().to_batches()
     return batches[0] if batches else pa.RecordBatch.from_pylist([], schema=table.schema)
-
-
-def _concat(tables, schema):
-    return pa.concat_tables(tables) if tables else schema.empty_table()

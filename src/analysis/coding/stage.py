@@ -17,7 +17,7 @@ import pyarrow.parquet as pq
 from ..core import paths
 from ..core.fileio import sha256_file
 from ..core.parallel import default_jobs, imap_ordered
-from ..core.parquet import RowGroupWriter, document_batches, lean_memory_pool
+from ..core.parquet import RowGroupWriter, document_batches
 from ..core.stages import StageResult, code_fingerprint, package_versions, publish, stage_current
 from .codebook import load_codebook
 from .coder import CODER_COLUMNS, CODES, DOC_CODES, Tally, code_labels, code_rows
@@ -26,6 +26,10 @@ from .schema import Codebook
 STAMP = "coding.json"
 # A batch longer than this (a huge document) is coded in pieces as it is read.
 HOLD_ROWS = 65_536
+# Rows of evidence per row group of codes.parquet: what is held before it is
+# written (a 50 MB article has over a million; a row group of that many held
+# about 150 MB).
+CODE_GROUP_ROWS = 131_072
 
 
 def code_corpus(processed_dir=None, book: Codebook | None = None, force=False,
@@ -39,7 +43,6 @@ def code_corpus(processed_dir=None, book: Codebook | None = None, force=False,
     and writes nothing when the stamp says segments, codebook, code and
     packages are unchanged.
     """
-    lean_memory_pool()
     out_dir = Path(processed_dir or paths.PROCESSED)
     book = book or load_codebook()
     segments_path = out_dir / "segments.parquet"
@@ -61,7 +64,7 @@ def code_corpus(processed_dir=None, book: Codebook | None = None, force=False,
         rows = {"codes": 0, "doc_codes": 0}
         try:
             # a batch's codes are written as if at once, however many pieces it came in
-            codes_out, tally = RowGroupWriter(writers["codes"]), Tally()
+            codes_out, tally = RowGroupWriter(writers["codes"], CODE_GROUP_ROWS), Tally()
             pieces = document_batches(segments_path, batch_rows, CODER_COLUMNS, HOLD_ROWS)
             first = list(islice(pieces, 2))
             workers = (jobs or default_jobs()) if len(first) > 1 else 1
@@ -98,7 +101,6 @@ def _drain(items: list):
 
 def _code_piece(piece, book):
     """(codes, tally, last) of one piece of a batch (runs in a worker)."""
-    lean_memory_pool()
     table, last = piece
     return (*code_rows(table, book), last)
 

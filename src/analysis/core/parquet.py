@@ -14,24 +14,6 @@ from . import paths
 ROW_GROUP_ROWS = 1024 * 1024
 
 
-def lean_memory_pool() -> None:
-    """Make jemalloc Arrow's allocator in this process, when pyarrow has it.
-    The default, mimalloc, kept about as much freed memory as was in use
-    while a huge document was streamed (peaks 80-150 MB higher on a 50 MB
-    article; release_unused between pieces got back little). The bytes
-    written are the same with any allocator."""
-    global _lean
-    if not _lean:
-        _lean = True
-        try:
-            pa.set_memory_pool(pa.jemalloc_memory_pool())
-        except NotImplementedError:  # a pyarrow built without jemalloc
-            pass
-
-
-_lean = False
-
-
 def document_batches(path, batch_rows: int, columns=None, hold_rows: int | None = None):
     """The rows of a Parquet file (each document's rows contiguous) in batches
     of whole documents of about ``batch_rows`` rows, streamed, as pieces:
@@ -110,13 +92,15 @@ def read_table(name: str, out_dir=None):
 
 
 class RowGroupWriter:
-    """Writes a table given in pieces as pyarrow would write it whole: row
-    groups of ROW_GROUP_ROWS rows, each from one contiguous array per column
-    (how a column is chunked changes the Parquet bytes). ``add`` the pieces in
-    order, then ``end()``; only up to one row group is held."""
+    """Writes a table given in pieces as pyarrow would write it whole with
+    ``row_group_size=group_rows``: row groups of that many rows, each from one
+    contiguous array per column (how a column is chunked changes the Parquet
+    bytes). ``add`` the pieces in order, then ``end()``; only up to one row
+    group is held."""
 
-    def __init__(self, writer: pq.ParquetWriter):
+    def __init__(self, writer: pq.ParquetWriter, group_rows: int = ROW_GROUP_ROWS):
         self.writer = writer
+        self.group_rows = group_rows
         self.columns = None  # name -> list of arrays
         self.rows = 0
 
@@ -130,8 +114,8 @@ class RowGroupWriter:
             self.columns[name] += table[name].chunks
         self.rows += table.num_rows
         del table
-        while self.rows >= ROW_GROUP_ROWS:
-            self._write(ROW_GROUP_ROWS)
+        while self.rows >= self.group_rows:
+            self._write(self.group_rows)
 
     def end(self):
         """Write what is held (the last, shorter row group)."""

@@ -4,7 +4,9 @@
 article, cleans and segments it, and writes four Parquet tables plus
 ``build.json`` (what went in, what came out, with checksums). Articles are
 processed in fixed-size chunks, in worker processes when there are many, and
-appended as they come, so memory stays flat however large the corpus.
+appended as they come, so memory stays flat however large the corpus; a huge
+article's rows are made and written in pieces, so memory stays within a few
+times its size.
 
 Outputs are written into a temporary folder and moved into place only when the
 whole run succeeded; files whose bytes did not change are left untouched, and a
@@ -19,7 +21,7 @@ import re
 import shutil
 import sys
 import tempfile
-from dataclasses import dataclass
+from contextlib import contextmanager
 from pathlib import Path
 from typing import NamedTuple
 
@@ -35,7 +37,7 @@ from ..core.fileio import read_regular, sha256_bytes, sha256_file
 from ..core.parallel import default_jobs, imap_ordered
 from ..core.stages import (StageResult, code_fingerprint, package_versions, publish, read_stamp,
                            stage_current)
-from ..core.text import normalize
+from ..core.text import normalize, slices
 from ftfy.badness import badness
 
 from . import layout
@@ -43,7 +45,7 @@ from .cleaning import Rules, classify, detect_profiles, line_keys, load_rules
 from .manifest import list_files, read_manifest
 from .readers import (DUPLICATE, DUPLICATE_ID, FORMATS, NO_ARTICLE, NO_BODY, Article,
                       Quarantined, read_entry, unlisted_files)
-from .segmenting import segment
+from .segmenting import paragraphs, segment_pieces
 
 CHUNK = 256  # manifest rows per unit of work; fixed, so outputs never depend on --jobs
 STAMP = "build.json"
@@ -72,83 +74,118 @@ QUARANTINE = pa.schema([
     ("doc_id", _str), ("file", _str), ("record", pa.int64()), ("reason", _str),
     ("detail", _str),
 ])
+# Columns of running text get no min/max statistics in the Parquet files: no
+# reader filters on them, and the writer held about four copies of a value
+# to compute them (a 50 MB article's body: 235 MB).
+_UNSTATED = frozenset({"body", "text", "raw"})
 TABLES = {"documents": DOCUMENTS, "lines": LINES, "segments": SEGMENTS,
           "quarantine": QUARANTINE}
 _PACKAGES = ("pyarrow", "pyyaml", "charset-normalizer", "orjson", "trafilatura", "lxml", "ftfy")
 
 
-@dataclass
-class Processed:
-    """One article after cleaning: its rows for each table (the lines and
-    segments as Arrow tables, its document row as a dict)."""
+# What processing yields, in order: per manifest row an EntryDone, then per
+# article it read a Started, its rows as Rows pieces (lines first, then
+# segments) and a Finished. A huge article's rows come in pieces of about
+# PIECE_CHARS characters, so it is never held as Python lists all at once.
+PIECE_CHARS = 1 << 20
+
+
+class EntryDone(NamedTuple):
+    """A manifest row was read: its file, the file's SHA-256, the note on its
+    decoding, what was set aside while reading it and problems that must stop
+    the run."""
+
+    file: str
+    sha256: str
+    encoding_note: str
+    quarantined: list
+    refusals: list
+
+
+class Started(NamedTuple):
+    """An article read from the last manifest row begins."""
 
     doc_id: str
     text_sha256: str
+    file: str
+    record: int | None
+    chars: int
+
+
+class Rows(NamedTuple):
+    """Rows of one table, as Arrow. process_chunk adds ``owners``: the
+    (article's place in the chunk, its number of rows) of each article they
+    belong to, in order."""
+
+    table: str
+    rows: pa.Table
+    owners: tuple = ()
+
+
+class Finished(NamedTuple):
+    """The article is done: its document row, or why it was set aside."""
+
     document: dict | None
-    lines: pa.Table
-    segments: pa.Table
     quarantined: Quarantined | None = None
 
 
-def process_article(article: Article, rules: Rules, recurring=frozenset()) -> Processed:
-    """Clean and segment one article: a pure function of (article, rules, the
-    corpus's recurring lines)."""
+def process_article(article: Article, rules: Rules, recurring=frozenset()):
+    """Clean and segment one article, yielding Started, Rows... and Finished:
+    a pure function of (article, rules, the corpus's recurring lines)."""
     text = article.text
     meta = article.meta
+    text_sha = sha256_bytes(text.encode("utf-8"))
+    yield Started(article.doc_id, text_sha, article.file, article.record, len(text))
     profiles = detect_profiles(rules, text, meta.get("outlet", ""))
     cleaned = classify(text, rules, profiles, article.keep, article.comments, article.title,
                        recurring, layout.site_key(meta), meta.get("url") or "",
                        meta.get("outlet") or "")
-    lines, markup, no_article = cleaned.lines, cleaned.markup, cleaned.no_article
-    seg_cols = segment(text, lines, cleaned.paragraphs, rules, markup)
-    del cleaned  # its list of lines is released below, once the lines table is made
-    n = len(lines)
-    text_sha = sha256_bytes(text.encode("utf-8"))
-    units, roles = seg_cols["unit"], seg_cols["role"]
-    body_paras = [t for u, r, t in zip(units, roles, seg_cols["text"])
-                  if u == "paragraph" and r == "body"]
-    n_segments = len(units)
-    counts = {
-        "n_lines": n,
-        "n_body_lines": sum(ln.role == "body" for ln in lines),
-        "n_paragraphs": len(body_paras),
-        "n_sentences": sum(u == "sentence" and r == "body" for u, r in zip(units, roles)),
-        "n_comment_paragraphs": sum(u == "paragraph" and r == "comment"
-                                    for u, r in zip(units, roles)),
-    }
+    lines, mode, markup, no_article = (cleaned.lines, cleaned.paragraphs, cleaned.markup,
+                                       cleaned.no_article)
+    del cleaned  # its list of lines is released with ``lines`` below
+    counts = {"n_lines": len(lines), "n_body_lines": sum(ln.role == "body" for ln in lines),
+              "n_paragraphs": 0, "n_sentences": 0, "n_comment_paragraphs": 0}
     title = next((normalize(text[ln.start:ln.end]) for ln in lines if ln.role == "title"), None)
-    body = "\n\n".join(body_paras) if body_paras else None
-    del body_paras, units, roles
-    # Python lists of a huge article take many times its size: each column
-    # becomes Arrow as soon as it is complete, and its list is dropped.
-    line_table = _columns_to_table(LINES, {
-        "doc_id": lambda: [article.doc_id] * n,
-        "line_no": lambda: [ln.line_no for ln in lines],
-        "role": lambda: [ln.role for ln in lines],
-        "rule": lambda: [ln.rule for ln in lines],
-        "text": lambda: [text[ln.start:ln.end] for ln in lines],
-        "start": lambda: [ln.start for ln in lines],
-        "end": lambda: [ln.end for ln in lines],
-    })
+    # Python lists of a huge article take many times its size: each piece
+    # becomes Arrow column by column as soon as it is complete.
+    for lo, hi in slices([ln.end - ln.start for ln in lines], PIECE_CHARS):
+        yield Rows("lines", _line_table(article.doc_id, text, lines[lo:hi]))
+    spans = paragraphs(lines, mode)
     del lines
-    seg_table = _columns_to_table(SEGMENTS, {
-        "doc_id": lambda: [article.doc_id] * n_segments,
-        **{name: (lambda name=name: seg_cols.pop(name)) for name in SEGMENTS.names[1:]}})
-    del seg_cols
+    body_parts = []
+    for cols in segment_pieces(text, spans, rules, markup, PIECE_CHARS):
+        units, roles = cols["unit"], cols["role"]
+        paras = [t for u, r, t in zip(units, roles, cols["text"])
+                 if u == "paragraph" and r == "body"]
+        if paras:
+            body_parts.append("\n\n".join(paras))
+        counts["n_paragraphs"] += len(paras)
+        counts["n_sentences"] += sum(u == "sentence" and r == "body"
+                                     for u, r in zip(units, roles))
+        counts["n_comment_paragraphs"] += sum(u == "paragraph" and r == "comment"
+                                              for u, r in zip(units, roles))
+        n = len(units)
+        del paras, units, roles
+        yield Rows("segments", _columns_to_table(SEGMENTS, {
+            "doc_id": lambda: [article.doc_id] * n,
+            **{name: (lambda name=name: cols.pop(name)) for name in SEGMENTS.names[1:]}}))
+        del cols
+    del spans
+    body = "\n\n".join(body_parts) if body_parts else None
+    del body_parts
     where = f"{article.file}{'' if article.record is None else f', line {article.record}'}"
-    q = None
     if no_article:
-        q = Quarantined(article.doc_id, article.file, NO_ARTICLE, (
+        yield Finished(None, Quarantined(article.doc_id, article.file, NO_ARTICLE, (
             f"{where}: not an article: {no_article}; set aside, not coded (its lines "
             "are in the lines table). If it is an article, give its own address in the "
-            "manifest's url column, or add a cleaning profile for its outlet."), article.record)
-    elif body is None:
-        q = Quarantined(article.doc_id, article.file, NO_BODY, (
+            "manifest's url column, or add a cleaning profile for its outlet."), article.record))
+        return
+    if body is None:
+        yield Finished(None, Quarantined(article.doc_id, article.file, NO_BODY, (
             f"{where}: cleaning marked no line as body (see its rows in the lines table); if "
-            "it is an article, add a cleaning profile for its outlet."), article.record)
-    if q is not None:
-        return Processed(article.doc_id, text_sha, None, line_table, seg_table, q)
-    doc = {
+            "it is an article, add a cleaning profile for its outlet."), article.record))
+        return
+    yield Finished({
         "doc_id": article.doc_id, "file": article.file, "record": article.record,
         "format": article.format, "encoding": article.encoding,
         "encoding_note": article.encoding_note, "sha256": article.sha256,
@@ -163,8 +200,19 @@ def process_article(article: Article, rules: Rules, recurring=frozenset()) -> Pr
         **counts,
         "n_chars": len(text),
         "n_body_chars": len(body),
-    }
-    return Processed(article.doc_id, text_sha, doc, line_table, seg_table)
+    })
+
+
+def _line_table(doc_id: str, text: str, lines: list) -> pa.Table:
+    return _columns_to_table(LINES, {
+        "doc_id": lambda: [doc_id] * len(lines),
+        "line_no": lambda: [ln.line_no for ln in lines],
+        "role": lambda: [ln.role for ln in lines],
+        "rule": lambda: [ln.rule for ln in lines],
+        "text": lambda: [text[ln.start:ln.end] for ln in lines],
+        "start": lambda: [ln.start for ln in lines],
+        "end": lambda: [ln.end for ln in lines],
+    })
 
 
 # UTF-8 read as a Latin code page leaves a lead byte's character (U+00C2-U+00EF)
@@ -194,65 +242,85 @@ def _columns_to_table(schema: pa.Schema, makers: dict) -> pa.Table:
     return pa.Table.from_arrays(arrays, schema=schema)
 
 
-class ArticleRows(NamedTuple):
-    """One article read in a chunk, and how many rows it has in each table
-    (a document row only when cleaning found a body)."""
-
-    doc_id: str
-    text_sha256: str
-    file: str
-    record: int | None
-    rows: dict  # {"documents": 0 or 1, "lines": n, "segments": n}
+FLUSH_BYTES = 16 << 20  # Arrow bytes of one table held before they are handed on
 
 
-@dataclass
-class Chunk:
-    """What a worker returns for a chunk of manifest rows.
+class _Buffer:
+    """One table's rows from the articles of a chunk, handed on as one table
+    (one Parquet write) at the end of the chunk, or as soon as they pass
+    FLUSH_BYTES: normal chunks make one row group per table as before, and a
+    huge article is written while it is processed."""
 
-    ``articles`` has one ArticleRows per article read, in order; ``tables``
-    holds their rows; ``shas`` has the SHA-256 of each manifest row's file,
-    in order."""
+    def __init__(self, name: str, schema: pa.Schema):
+        self.name, self.schema = name, schema
+        self.pieces, self.owners, self.nbytes = [], [], 0
 
-    articles: list
-    shas: list
-    tables: dict
-    quarantined: list
-    refusals: list
-    chars: int
-    encoding_notes: list  # "file: note" for each file decoded with a note
+    def add(self, seq: int, table: pa.Table):
+        self.pieces.append(table)
+        self.owners.append((seq, table.num_rows))
+        self.nbytes += table.nbytes
+        return self.take() if self.nbytes >= FLUSH_BYTES else None
+
+    def take(self):
+        if not self.pieces:
+            return None
+        rows = Rows(self.name, _concat(self.pieces, self.schema), tuple(self.owners))
+        self.pieces, self.owners, self.nbytes = [], [], 0
+        return rows
 
 
-def process_chunk(entries, corpus_dir, rules, recurring=frozenset()) -> Chunk:
-    """Read and process a chunk of manifest rows (runs in a worker process)."""
-    # The objects made here hold no reference cycles; pausing the cyclic
-    # garbage collector saves about a fifth of the run time.
+def process_chunk(entries, corpus_dir, rules, recurring=frozenset()):
+    """Read and process a chunk of manifest rows, yielding EntryDone, then
+    per article Started and Finished, and the rows of the chunk's articles
+    as Rows whose ``owners`` say which article (its place in the chunk) has
+    how many of them."""
+    buffers = {name: _Buffer(name, TABLES[name]) for name in ("lines", "segments")}
+    docs, owners, seq = [], [], 0
+    for entry in entries:
+        got = read_entry(entry, corpus_dir)
+        yield EntryDone(entry.file, got.sha256, got.encoding_note, got.quarantined, got.refusals)
+        articles = got.articles[::-1]
+        del got
+        while articles:  # each article is let go of as soon as it is processed
+            yield from _article_events(articles.pop(), seq, rules, recurring, buffers, docs,
+                                       owners)
+            seq += 1
+    for buffer in buffers.values():
+        rest = buffer.take()
+        if rest is not None:
+            yield rest
+    table = _table(_rows_to_cols(docs, DOCUMENTS), DOCUMENTS)
+    del docs
+    yield Rows("documents", table, tuple(owners))
+
+
+def _article_events(article, seq, rules, recurring, buffers, docs, owners):
+    for event in process_article(article, rules, recurring):
+        if type(event) is Rows:
+            full = buffers[event.table].add(seq, event.rows)
+            if full is not None:
+                yield full
+            continue
+        if type(event) is Finished and event.document is not None:
+            docs.append(event.document)
+            owners.append((seq, 1))
+        yield event
+
+
+def chunk_events(entries, corpus_dir, rules, recurring=frozenset()) -> list:
+    """process_chunk's events as a list (what a worker process returns)."""
+    with _gc_paused():
+        return list(process_chunk(entries, corpus_dir, rules, recurring))
+
+
+@contextmanager
+def _gc_paused():
+    """The objects made while processing hold no reference cycles; pausing
+    the cyclic garbage collector saves about a fifth of the run time."""
     was_enabled = gc.isenabled()
     gc.disable()
     try:
-        read, shas, docs, lines, segs, quarantined, refusals = [], [], [], [], [], [], []
-        notes, chars = [], 0
-        for entry in entries:
-            got = read_entry(entry, corpus_dir)
-            shas.append(got.sha256)
-            if got.encoding_note:
-                notes.append(f"{entry.file}: {got.encoding_note}")
-            quarantined += got.quarantined
-            refusals += got.refusals
-            for a in got.articles:
-                chars += len(a.text)
-                p = process_article(a, rules, recurring)
-                read.append(ArticleRows(p.doc_id, p.text_sha256, a.file, a.record, {
-                    "documents": int(p.quarantined is None), "lines": p.lines.num_rows,
-                    "segments": p.segments.num_rows}))
-                if p.quarantined is not None:
-                    quarantined.append(p.quarantined)
-                else:
-                    docs.append(p.document)
-                lines.append(p.lines)
-                segs.append(p.segments)
-        tables = {"documents": _table(_rows_to_cols(docs, DOCUMENTS), DOCUMENTS),
-                  "lines": _concat(lines, LINES), "segments": _concat(segs, SEGMENTS)}
-        return Chunk(read, shas, tables, quarantined, refusals, chars, notes)
+        yield
     finally:
         if was_enabled:
             gc.enable()
@@ -426,18 +494,22 @@ def _chunks(entries):
 
 
 def _results(entries, corpus_dir, rules, jobs, recurring):
-    """(rows in chunk, Chunk) in manifest order, from worker processes when
-    the corpus has more than one chunk."""
+    """(rows in chunk, its events) in manifest order: a chunk's events come
+    as they are made in this process, or as a list from a worker process
+    when the corpus has more than one chunk."""
     jobs = jobs or default_jobs()
     chunks = list(_chunks(entries))
-    for chunk, result in zip(chunks, imap_ordered(process_chunk, chunks,
-                                                  jobs if len(chunks) > 1 else 1,
-                                                  corpus_dir, rules, recurring)):
-        yield len(chunk), result
+    jobs = jobs if len(chunks) > 1 else 1
+    fn = process_chunk if jobs == 1 else chunk_events
+    for chunk, events in zip(chunks, imap_ordered(fn, chunks, jobs, corpus_dir, rules,
+                                                  recurring)):
+        yield len(chunk), events
 
 
 def _run(entries, corpus_dir, rules, unlisted, tmp, jobs, progress):
-    writers = {name: pq.ParquetWriter(tmp / f"{name}.parquet", schema, compression="zstd")
+    writers = {name: pq.ParquetWriter(tmp / f"{name}.parquet", schema, compression="zstd",
+                                      write_statistics=[f for f in schema.names
+                                                        if f not in _UNSTATED])
                for name, schema in TABLES.items()}
     rows = dict.fromkeys(TABLES, 0)
     quarantine, refusals, roles, shas, notes, garbled = [], [], {}, [], [], []
@@ -446,52 +518,50 @@ def _run(entries, corpus_dir, rules, unlisted, tmp, jobs, progress):
     done = chars = n_notes = 0
     recurring = recurring_lines(entries, corpus_dir, rules, jobs)
     try:
-        for n, chunk in _results(entries, corpus_dir, rules, jobs, recurring):
-            refusals += chunk.refusals
-            shas += chunk.shas
-            chars += chunk.chars
-            n_notes += len(chunk.encoding_notes)
-            notes += chunk.encoding_notes[:3 - len(notes)]
-            done += n
-            if refusals:
-                continue  # keep reading: report every refusal at once
-            keep, drop = [], set()
-            for a in chunk.articles:
-                if a.doc_id in seen_ids:
-                    quarantine.append(Quarantined(a.doc_id, a.file, DUPLICATE_ID, (
-                        f"doc_id {a.doc_id!r} is already used by an earlier article; collection "
-                        "record ids must not repeat manifest ids."), a.record))
-                elif a.text_sha256 in seen_text:
-                    quarantine.append(Quarantined(a.doc_id, a.file, DUPLICATE, (
-                        f"exact duplicate of {seen_text[a.text_sha256]!r} (same text); kept the "
-                        "first, set this one aside. Remove its manifest row if it was added "
-                        "twice."), a.record))
-                else:
-                    seen_text[a.text_sha256] = a.doc_id
-                    seen_ids.add(a.doc_id)
-                    keep.append(True)
-                    continue
-                keep.append(False)
-                drop.add(a.doc_id)
-            quarantine += [q for q in chunk.quarantined if q.doc_id not in drop]
-            for name in ("documents", "lines", "segments"):
-                t = chunk.tables[name]
-                if drop:  # by position: a repeated id must not take the first article along
-                    counts = [a.rows[name] for a in chunk.articles]
-                    t = t.filter(pa.array(np.repeat(keep, counts), pa.bool_()))
-                if t.num_rows:
-                    writers[name].write_table(t)
-                rows[name] += t.num_rows
-                if name == "lines":
-                    for item in pc.value_counts(t["role"]).to_pylist():
-                        roles[item["values"]] = roles.get(item["values"], 0) + item["counts"]
-                elif name == "documents" and t.num_rows:
-                    n_markup += pc.sum(t["markup"].cast(pa.int64())).as_py() or 0
-                    bad = t.filter(pc.greater(t["mojibake"], 0))
-                    n_garbled += bad.num_rows
-                    garbled += bad["doc_id"].to_pylist()[:3 - len(garbled)]
-            if progress:
-                progress(done, len(entries))
+        with _gc_paused():
+            for n, events in _results(entries, corpus_dir, rules, jobs, recurring):
+                keep, dupes, others = [], [], []  # per article of the chunk; set aside
+                for ev in events:
+                    kind = type(ev)
+                    if kind is EntryDone:
+                        shas.append(ev.sha256)
+                        if ev.encoding_note:
+                            n_notes += 1
+                            if len(notes) < 3:
+                                notes.append(f"{ev.file}: {ev.encoding_note}")
+                        others += ev.quarantined
+                        refusals += ev.refusals
+                    elif kind is Started:
+                        chars += ev.chars
+                        keep.append(_first_seen(ev, seen_text, seen_ids, dupes))
+                    elif kind is Finished:
+                        if keep[-1] and ev.quarantined is not None:
+                            others.append(ev.quarantined)
+                    elif not refusals:  # Rows; after a refusal, keep reading only
+                        t = ev.rows
+                        if not all(keep[i] for i, _ in ev.owners):
+                            # by position: a repeated id must not take the first along
+                            t = t.filter(pa.array(np.repeat([keep[i] for i, _ in ev.owners],
+                                                            [k for _, k in ev.owners]),
+                                                  pa.bool_()))
+                        if t.num_rows:
+                            writers[ev.table].write_table(t)
+                        rows[ev.table] += t.num_rows
+                        if ev.table == "lines":
+                            for item in pc.value_counts(t["role"]).to_pylist():
+                                roles[item["values"]] = (roles.get(item["values"], 0)
+                                                         + item["counts"])
+                        elif ev.table == "documents" and t.num_rows:
+                            n_markup += pc.sum(t["markup"].cast(pa.int64())).as_py() or 0
+                            bad = t.filter(pc.greater(t["mojibake"], 0))
+                            n_garbled += bad.num_rows
+                            garbled += bad["doc_id"].to_pylist()[:3 - len(garbled)]
+                        del t
+                del events
+                quarantine += dupes + others
+                done += n
+                if progress:
+                    progress(done, len(entries))
         if refusals:
             raise InputError(refusals)
         quarantine += unlisted
@@ -515,6 +585,25 @@ def _run(entries, corpus_dir, rules, unlisted, tmp, jobs, progress):
         "mojibake_documents": n_garbled, "mojibake_examples": garbled,
     }
     return rows, shas
+
+
+def _first_seen(article: Started, seen_text: dict, seen_ids: set, dupes: list) -> bool:
+    """Whether an article is new to the corpus; a repeated id or an exact
+    duplicate text is set aside in ``dupes`` instead."""
+    if article.doc_id in seen_ids:
+        dupes.append(Quarantined(article.doc_id, article.file, DUPLICATE_ID, (
+            f"doc_id {article.doc_id!r} is already used by an earlier article; collection "
+            "record ids must not repeat manifest ids."), article.record))
+        return False
+    if article.text_sha256 in seen_text:
+        dupes.append(Quarantined(article.doc_id, article.file, DUPLICATE, (
+            f"exact duplicate of {seen_text[article.text_sha256]!r} (same text); kept the "
+            "first, set this one aside. Remove its manifest row if it was added twice."),
+            article.record))
+        return False
+    seen_text[article.text_sha256] = article.doc_id
+    seen_ids.add(article.doc_id)
+    return True
 
 
 def _rows_to_cols(rows, schema):

@@ -141,15 +141,30 @@ def segment(text: str, lines: list[Line], mode: str, rules: Rules, markup: bool 
     ``raw`` is the exact raw text of a paragraph (None for a sentence: it is
     the slice of its paragraph's raw text that its offsets give). With
     ``markup``, HTML block tags also end paragraphs."""
-    ids, units, roles, parents, texts, raws, starts, ends = ([] for _ in SEGMENT_COLUMNS)
+    whole = {name: [] for name in SEGMENT_COLUMNS}
+    for cols in segment_pieces(text, paragraphs(lines, mode), rules, markup):
+        for name in SEGMENT_COLUMNS:
+            whole[name] += cols[name]
+    return whole
+
+
+def segment_pieces(text: str, spans: list, rules: Rules, markup: bool = False,
+                   piece_chars: int | None = None):
+    """``segment``'s columns, from the document's ``paragraphs`` spans, in
+    pieces of whole paragraphs holding about ``piece_chars`` characters of
+    text each (one piece when None), so that a huge document is never held
+    as Python lists all at once. Ids number on across pieces; a document
+    with no paragraph yields no piece."""
     counters = {"body": 0, "comment": 0}
-    spans = paragraphs(lines, mode)
+    cols = {name: [] for name in SEGMENT_COLUMNS}
+    held = 0
     for role, a, b in (markup_paragraphs(text, spans) if markup else spans):
         a, b = _trim(text, a, b)
         counters[role] += 1
         pid = f"{'p' if role == 'body' else 'c'}{counters[role]}"
-        spans = sentence_spans(text, a, b, rules)
-        n = len(spans) + 1
+        sents = sentence_spans(text, a, b, rules)
+        n = len(sents) + 1
+        ids, units, roles, parents, texts, raws, starts, ends = cols.values()
         ids.append(pid)
         ids.extend(f"{pid}.s{k}" for k in range(1, n))
         units.append("paragraph")
@@ -160,11 +175,16 @@ def segment(text: str, lines: list[Line], mode: str, rules: Rules, markup: bool 
         raw = text[a:b]
         norm = normalize(raw)
         texts.append(raw if norm == raw else norm)  # one string, not two equal ones
-        texts.extend(normalize(text[sa:sb]) for sa, sb in spans)
+        texts.extend(normalize(text[sa:sb]) for sa, sb in sents)
         raws.append(raw)
         raws.extend([None] * (n - 1))
         starts.append(a)
-        starts.extend(sa for sa, _ in spans)
+        starts.extend(sa for sa, _ in sents)
         ends.append(b)
-        ends.extend(sb for _, sb in spans)
-    return dict(zip(SEGMENT_COLUMNS, (ids, units, roles, parents, texts, raws, starts, ends)))
+        ends.extend(sb for _, sb in sents)
+        held += b - a
+        if piece_chars is not None and held >= piece_chars:
+            yield cols
+            cols, held = {name: [] for name in SEGMENT_COLUMNS}, 0
+    if cols["segment_id"]:
+        yield cols
