@@ -42,7 +42,12 @@ def test_doc_codes_has_every_code_for_every_document_zeros_included(seed_build):
     frames = dc[dc.code == "frame.responsibility"].set_index("doc_id")
     questions = dc[dc.code.str.startswith("frame.responsibility.")]
     for doc_id, g in questions.groupby("doc_id"):
-        assert frames.loc[doc_id, "score"] == g.present.mean()  # S&V: share of questions yes
+        # S&V: the share of questions answered yes
+        assert frames.loc[doc_id, "share_of_questions"] == g.present.mean()
+    assert questions.share_of_questions.isna().all()
+    docs = table(seed_build, "documents").set_index("doc_id")
+    n_paras = dc.doc_id.map(docs.n_paragraphs)
+    assert (dc.share_of_paragraphs == dc.n_segments / n_paras).all()
 
 
 def test_comments_never_change_a_documents_codes(tmp_path):

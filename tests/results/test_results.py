@@ -5,7 +5,7 @@ import pandas as pd
 import pytest
 
 from analysis import plots
-from analysis.results import backlash, measures, selection
+from analysis.results import backlash, framing, measures, selection
 from analysis.core.errors import InputError
 
 DOCS = pd.DataFrame({"doc_id": ["a", "b", "c", "d"],
@@ -94,3 +94,21 @@ def test_dollar_signs_in_labels_are_text_not_maths(tmp_path):
     files = plots.save_figure(fig, "outlets", tmp_path, ("png", "svg"))
     assert [p.name for p in files] == ["outlets.png", "outlets.svg"]
     assert labels == [r"Cash $\frac{ Weekly $ news", "$5 Daily"]
+
+
+def test_frame_scores_are_the_share_of_questions_with_the_articles_length_beside_them():
+    labels = pd.DataFrame({"code": ["frame.conflict", "frame.conflict.C1", "issue.legal_process"],
+                           "family": ["generic_frame", "generic_frame", "issue_frame"],
+                           "parent": [None, "frame.conflict", None]})
+    doc_codes = pd.DataFrame({
+        "doc_id": ["b", "b", "b", "a", "a", "a"], "code": labels["code"].tolist() * 2,
+        "present": [True, True, True, False, False, True], "n_segments": [1, 1, 2, 0, 0, 3],
+        "share_of_paragraphs": [0.25, 0.25, 0.5, 0.0, 0.0, 1.0],
+        "share_of_questions": [0.25, None, None, 0.0, None, None]})
+    scores = framing.frame_scores(doc_codes, labels)
+    assert scores.to_dict() == {"frame.conflict": {"a": 0.0, "b": 0.25}}
+    docs = pd.DataFrame({"doc_id": ["a", "b"], "n_paragraphs": [3, 4],
+                         "n_body_chars": [900, 1500]})
+    table = framing.with_length(scores, docs)
+    assert table.loc["b"].tolist() == [0.25, 4, 1500]
+    assert list(table.columns) == ["frame.conflict", "body paragraphs", "body characters"]

@@ -6,6 +6,7 @@ topic model."""
 import numpy as np
 import pandas as pd
 import pytest
+from sklearn.model_selection import StratifiedKFold, cross_val_predict
 
 from analysis.core.parquet import read_table
 from analysis.core.paths import CODERS, CODING
@@ -104,8 +105,10 @@ def test_the_classifiers_cross_validation_is_reproducible(seed_coding):
     text = body.set_index(["doc_id", "segment_id"])["text"]
     texts = [text[(d, s)] for d, s in zip(c1["doc_id"], c1["segment_id"])]
     y = c1["value"].astype(int).to_numpy()
-    first = baseline.cross_validated(texts, y, seed=20261122)
-    assert np.array_equal(first, baseline.cross_validated(texts, y, seed=20261122))
+    groups = c1["doc_id"].tolist()
+    first = baseline.cross_validated(texts, y, groups, seed=20261122, folds=3)
+    assert np.array_equal(first, baseline.cross_validated(texts, y, groups, seed=20261122,
+                                                          folds=3))
     assert len(first) == len(y) == 30 and set(first) <= {0, 1}
 
 
@@ -119,8 +122,59 @@ def test_the_classifier_learns_a_separable_code():
             words.insert(3, "boycott")
         texts.append(" ".join(words))
         y.append(i % 2)
-    pred = baseline.cross_validated(texts, y, seed=7)
+    pred = baseline.cross_validated(texts, y, [i // 4 for i in range(40)], seed=7)
     assert agreement.scores(np.array(y), pred)["f1"] == 1.0
+
+
+def test_cross_validation_never_trains_on_a_paragraph_of_the_test_document():
+    # Worked by hand: four documents of three paragraphs, each document with
+    # words of its own; d1 and d2 carry the code. Cross-validation by
+    # paragraph would learn a document's words from its other paragraphs and
+    # score perfectly. By document, the held-out document's words were never
+    # seen, so its paragraphs are all alike to the classifier (one prediction
+    # each), and it cannot score perfectly with the code in two documents.
+    texts, y, groups = [], [], []
+    for d in range(1, 5):
+        for k in range(3):
+            own = "xyzw"[d - 1] * 3  # words of letters only: the tokenizer skips digits
+            texts.append(f"{own}alpha {own}beta {own}gamma {own}{'klm'[k]}")
+            y.append(int(d <= 2))
+            groups.append(f"d{d}")
+    pred = baseline.cross_validated(texts, y, groups, seed=1, folds=4)
+    per_doc = pd.Series(pred).groupby(groups).nunique()
+    assert (per_doc == 1).all()
+    leaky = cross_val_predict(baseline.classifier(1), texts, y,
+                              cv=StratifiedKFold(3, shuffle=True, random_state=1))
+    assert agreement.scores(np.array(y), leaky)["f1"] == 1.0
+    assert agreement.scores(np.array(y), pred)["f1"] != 1.0
+
+
+def test_bootstrap_resamples_units_with_their_rows_worked_by_hand():
+    # unit A: two rows where the coders agree (1/1, 0/0); unit B: two where
+    # they differ (1/0, 0/1). A resample holds A twice, A and B, or B twice:
+    # F1 1, 2/4 = 0.5 or 0. Rows drawn one by one would give other values.
+    human, machine, units = [1, 0, 1, 0], [1, 0, 0, 1], ["A", "A", "B", "B"]
+    f1, a = agreement.bootstrap_draws(human, machine, units, seed=3, n_boot=400)
+    assert set(np.round(f1, 6)) == {1.0, 0.5, 0.0}
+    # alpha: AA 1 (8 values, no disagreement); AB: N 8, ones 4, d 2 ->
+    # 1 - 7 * 2 / 16 = 0.125; BB: d 4 -> 1 - 7 * 4 / 16 = -0.75
+    assert set(np.round(a, 6)) == {1.0, 0.125, -0.75}
+    ci = agreement.bootstrap(human, machine, units, seed=3, n_boot=400)
+    assert (ci["f1_low"], ci["f1_high"]) == (0.0, 1.0)
+    assert (ci["alpha_low"], ci["alpha_high"]) == (-0.75, 1.0)
+
+
+def test_the_two_coder_alpha_formula_is_krippendorffs():
+    rng = np.random.default_rng(0)
+    h, m = rng.integers(0, 2, 50), rng.integers(0, 2, 50)
+    _, a = agreement.f1_alpha((h & m).sum(), ((1 - h) & m).sum(), (h & (1 - m)).sum(),
+                              (h != m).sum(), (h + m).sum(), 100)
+    keys = [str(i) for i in range(50)]
+    table = pd.DataFrame({"unit_key": keys * 2, "coder": ["h"] * 50 + ["m"] * 50,
+                          "value": np.concatenate([h, m])})
+    assert float(a) == pytest.approx(agreement.alpha(table))
+    # too few units for most resamples to define a figure: no interval
+    assert agreement.bootstrap([1], [1], ["A"], seed=0)["alpha_low"] is None
 
 
 def test_the_baseline_says_when_a_code_has_too_few_examples(seed_coding):
@@ -131,7 +185,8 @@ def test_the_baseline_says_when_a_code_has_too_few_examples(seed_coding):
     base = base.set_index("code")
     c1, sanction = base.loc["frame.conflict.C1"], base.loc["backlash.social_sanction"]
     assert c1["paragraphs"] == 30 and c1["positives"] >= 5
-    assert 0 <= c1["classifier_f1"] <= 1 and c1["status"] == "5-fold cross-validation, seed 3"
+    assert 0 <= c1["classifier_f1"] <= 1
+    assert c1["status"] == "3-fold cross-validation by document (3 documents), seed 3"
     assert np.isnan(sanction["classifier_f1"]) and np.isnan(sanction["classifier_precision"])
     assert sanction["status"].startswith("too few positive paragraphs to learn from")
     # the dictionary's own figures on the same paragraphs are still given

@@ -25,7 +25,7 @@ CODES = pa.schema([
 ])
 DOC_CODES = pa.schema([
     ("doc_id", _str), ("code", _str), ("present", pa.bool_()), ("n_segments", pa.int32()),
-    ("score", pa.float64()),
+    ("share_of_paragraphs", pa.float64()), ("share_of_questions", pa.float64()),
 ])
 # The codebook's codes as data, so tables and figures label codes without
 # reloading (and recompiling) the codebook.
@@ -45,9 +45,11 @@ def code_segments(segments, book: Codebook, unit: str = "paragraph"):
     - doc_codes: one row per document with a body paragraph and per code id,
       zeros included, from body paragraphs only (comments never change a
       document's codes). ``present``: at least one body paragraph carries the
-      code; ``n_segments``: how many; ``score``: for a frame question 1 or 0,
-      for a generic frame the share of its questions answered yes (Semetko &
-      Valkenburg), otherwise the share of the document's body paragraphs.
+      code (for a frame question: the question is answered yes);
+      ``n_segments``: how many; ``share_of_paragraphs``: that many over the
+      document's body paragraphs; ``share_of_questions``: for a generic frame
+      only (else null), the share of its questions answered yes, its Semetko
+      & Valkenburg score.
     """
     codes, tally = code_rows(segments, book, unit)
     return codes, tally.table(book)
@@ -186,17 +188,18 @@ def _doc_codes(per_doc, body_paras, book):
         for c in book.codes:
             if c.family in SENTENCE_FAMILIES:
                 continue
+            share_q = None
             if c.questions:
                 n = found.get(("any", c.id), 0)
-                score = sum(found.get(q, 0) > 0 for q in c.questions) / len(c.questions)
+                share_q = sum(found.get(q, 0) > 0 for q in c.questions) / len(c.questions)
             else:
                 n = found.get(c.id, 0)
-                score = (1.0 if n else 0.0) if c.parent else n / n_paras
             out["doc_id"].append(doc)
             out["code"].append(c.id)
             out["present"].append(n > 0)
             out["n_segments"].append(n)
-            out["score"].append(score)
+            out["share_of_paragraphs"].append(n / n_paras)
+            out["share_of_questions"].append(share_q)
     return pa.Table.from_pydict(out, schema=DOC_CODES)
 
 

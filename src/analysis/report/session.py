@@ -137,6 +137,16 @@ class Session:
                            (json.dumps(info, indent=2, sort_keys=True, ensure_ascii=False)
                             + "\n").encode("utf-8"))
 
+    @staticmethod
+    def with_interval(value, low, high, digits: int) -> str:
+        """A figure with its interval, "0.71 (95% CI 0.52-0.86)"; "undefined"
+        for no figure, and no interval when it has none."""
+        if value is None or pd.isna(value):
+            return "undefined"
+        if low is None or high is None or pd.isna(low) or pd.isna(high):
+            return f"{value:.{digits}f} (no interval: too few units)"
+        return f"{value:.{digits}f} (95% CI {low:.{digits}f}-{high:.{digits}f})"
+
     def say(self, template: str, **values):
         """Markdown for a sentence of interpretation; text ``values`` (which may
         come from the corpus) are escaped, so they always show as text; numbers

@@ -9,7 +9,8 @@ call them.
   left unresolved (and kept out of every comparison, with its count shown).
 - ``dictionary_values``: the dictionary coder's value for the same units.
 - ``agreement``: precision, recall, F1 and Krippendorff's alpha of the
-  dictionary coder against the consensus, per unit level and code, with n.
+  dictionary coder against the consensus, per unit level and code, with n
+  and bootstrap intervals (``bootstrap``, over units).
 - ``disagreements``: every unit and code where they differ, with the
   dictionary's evidence and the human coder's note.
 """
@@ -111,11 +112,18 @@ def scores(human: np.ndarray, machine: np.ndarray) -> dict:
             "f1": 2 * tp / (2 * tp + fp + fn) if tp + fp + fn else None}
 
 
-def agreement(cons: pd.DataFrame, machine: pd.Series, codes_order: list) -> pd.DataFrame:
+BOOTSTRAP = 1000  # resamples behind each interval
+LEVEL = 0.95
+
+
+def agreement(cons: pd.DataFrame, machine: pd.Series, codes_order: list, seed: int = 0,
+              n_boot: int = BOOTSTRAP) -> pd.DataFrame:
     """The dictionary coder (``machine``, aligned with ``cons``) against the
     human consensus, per unit level and code in ``codes_order``, then pooled
     over codes: units compared (n), ties left out, positives on each side,
-    tp/fp/fn, precision, recall, F1, alpha and its reading."""
+    tp/fp/fn, precision, recall, F1, alpha and its reading, and 95%
+    bootstrap intervals for F1 and alpha (``bootstrap``; pooled rows resample
+    units with all their codes)."""
     df = cons.assign(machine=machine)
     rows = []
     for unit, level in df.groupby("unit", sort=True):
@@ -123,14 +131,16 @@ def agreement(cons: pd.DataFrame, machine: pd.Series, codes_order: list) -> pd.D
             g = level if code == "(pooled)" else level[level["code"] == code]
             if g.empty:
                 continue
-            rows.append({"unit": unit, "code": code, **_compare(g)})
+            rows.append({"unit": unit, "code": code, **_compare(g, seed, n_boot)})
+    floats = ("precision", "recall", "f1", "f1_low", "f1_high", "alpha", "alpha_low",
+              "alpha_high")
     return pd.DataFrame(rows, columns=["unit", "code", "units", "ties", "human", "dictionary",
-                                       "tp", "fp", "fn", "precision", "recall", "f1", "alpha",
-                                       "verdict"]).astype(
-        {c: "float64" for c in ("precision", "recall", "f1", "alpha")})
+                                       "tp", "fp", "fn", "precision", "recall", "f1", "f1_low",
+                                       "f1_high", "alpha", "alpha_low", "alpha_high",
+                                       "verdict"]).astype({c: "float64" for c in floats})
 
 
-def _compare(g: pd.DataFrame) -> dict:
+def _compare(g: pd.DataFrame, seed: int, n_boot: int) -> dict:
     resolved = g[g["value"].notna()]
     human = resolved["value"].to_numpy(dtype="int64")
     machine = resolved["machine"].to_numpy(dtype="int64")
@@ -138,9 +148,62 @@ def _compare(g: pd.DataFrame) -> dict:
     a = alpha(pd.concat([pd.DataFrame({"unit_key": key, "coder": "human", "value": human}),
                          pd.DataFrame({"unit_key": key, "coder": "dictionary",
                                        "value": machine})]))
+    units = (resolved["doc_id"] + "\0" + resolved["segment_id"]).to_numpy()
+    ci = bootstrap(human, machine, units, seed, n_boot)
     return {"units": len(resolved), "ties": int(g["value"].isna().sum()),
             "human": int(human.sum()), "dictionary": int(machine.sum()),
-            **scores(human, machine), "alpha": a, "verdict": verdict(a)}
+            **scores(human, machine), **ci, "alpha": a, "verdict": verdict(a)}
+
+
+def bootstrap_draws(human, machine, units, seed: int, n_boot: int = BOOTSTRAP):
+    """F1 and alpha (arrays of ``n_boot``; NaN where undefined) of resamples
+    of ``units`` with replacement: each resample weighs every unit by how
+    often it was drawn, its rows together."""
+    ids, inverse = np.unique(np.asarray(units), return_inverse=True)
+    h, m = np.asarray(human, dtype="int64"), np.asarray(machine, dtype="int64")
+    # per unit: tp, fp, fn, disagreements, ones (both coders), values
+    stats = np.stack([np.bincount(inverse, weights=w, minlength=len(ids)) for w in (
+        h & m, (1 - h) & m, h & (1 - m), h != m, h + m, np.full(len(h), 2))], axis=1)
+    rng = np.random.default_rng(seed)
+    weights = rng.multinomial(len(ids), np.full(len(ids), 1 / len(ids)), size=n_boot)
+    return f1_alpha(*(weights @ stats).T)
+
+
+def f1_alpha(tp, fp, fn, d, ones, n):
+    """F1 and two-coder nominal alpha from counts (arrays alike): true and
+    false positives, misses, pairs that disagree, ones among the ``n`` values
+    (two per pair); NaN where undefined."""
+    tp, fp, fn, d, ones, n = (np.asarray(x, dtype="float64") for x in (tp, fp, fn, d, ones, n))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        f1 = np.where(tp + fp + fn > 0, 2 * tp / (2 * tp + fp + fn), np.nan)
+        zeros = n - ones
+        a = np.where(ones * zeros > 0, 1 - (n - 1) * d / (ones * zeros), np.nan)
+    return f1, a
+
+
+def bootstrap(human: np.ndarray, machine: np.ndarray, units: np.ndarray, seed: int,
+              n_boot: int = BOOTSTRAP, level: float = LEVEL) -> dict:
+    """Percentile bootstrap intervals for F1 and alpha of two coders' 0/1
+    values (``human``, ``machine``; one pair per row), resampling ``units``
+    (each row's unit: its rows go together) with replacement ``n_boot``
+    times with ``seed``. A resample where a figure is undefined (no positive
+    on either side for F1; one value only for alpha) does not count; the
+    bounds are None when fewer than half the resamples define it.
+
+    Alpha is Krippendorff's nominal alpha for two coders with no missing
+    value: 1 - (N - 1) d / (n0 n1), with N = 2 x pairs, d the pairs that
+    disagree and n0, n1 the zeros and ones among all N values."""
+    out = dict.fromkeys(("f1_low", "f1_high", "alpha_low", "alpha_high"))
+    if not len(units) or not n_boot:
+        return out
+    f1, a = bootstrap_draws(human, machine, units, seed, n_boot)
+    tail = (1 - level) / 2 * 100
+    for name, values in (("f1", f1), ("alpha", a)):
+        values = values[~np.isnan(values)]
+        if len(values) * 2 >= n_boot:
+            low, high = np.percentile(values, [tail, 100 - tail])
+            out[f"{name}_low"], out[f"{name}_high"] = float(low), float(high)
+    return out
 
 
 def disagreements(cons: pd.DataFrame, machine: pd.Series, codes: pd.DataFrame,
