@@ -181,18 +181,18 @@ def test_hyperscan_finds_what_a_naive_per_pattern_regex_finds():
 
 
 def test_a_phrase_without_words_and_a_pattern_matching_nothing_are_refused(tmp_path):
-    msg = _refusal(tmp_path, _replace('            phrases: ["campaigns to tackle",',
+    msg = _refusal(tmp_path, _replace('            phrases: ["new law", "new laws",',
                                       '            phrases: ["*", "campaigns to tackle",'))
     assert "phrase '*' has no letter or digit, so it would match nearly anywhere" in msg
-    msg = _refusal(tmp_path, _replace('            phrases: ["campaigns to tackle",',
+    msg = _refusal(tmp_path, _replace('            phrases: ["new law", "new laws",',
                                       '            patterns: ["(abc)?"]\n'
-                                      '            phrases: ["campaigns to tackle",'))
+                                      '            phrases: ["new law", "new laws",'))
     assert "pattern '(abc)?' matches empty text, so it would mark every paragraph" in msg
 
 
 def test_a_phrase_or_pattern_that_matches_ordinary_sentences_is_refused(tmp_path):
     book = tmp_path / "codebook.yaml"
-    book.write_text(_replace('            phrases: ["campaigns to tackle",',
+    book.write_text(_replace('            phrases: ["new law", "new laws",',
                              '            patterns: ["[a-z]{4,}"]\n'
                              '            phrases: ["the", "campaigns to tackle",'))
     proc = run_cli("build", "--out", tmp_path / "out", "--codebook", book, check=2)

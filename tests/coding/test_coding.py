@@ -122,7 +122,7 @@ def test_a_codebook_change_recodes_and_nothing_else(tmp_path):
     assert "Coding is up to date" in again and "nothing was written" in again
     changed = tmp_path / "codebook.yaml"
     text = paths.CODEBOOK.read_text()
-    changed.write_text(text.replace('"hearing"]', '"hearing", "paragraph"]', 1))
+    changed.write_text(text.replace('"testif*", "countersu*"]', '"testif*", "countersu*", "paragraph"]', 1))
     proc = run_cli("build", "--corpus", corpus, "--out", out, "--codebook", changed, check=0)
     assert "is up to date" in proc.stdout  # the corpus stage did not rerun
     assert "Coded with codebook" in proc.stdout and "wrote codes.parquet" in proc.stdout

@@ -16,10 +16,12 @@ import pytest
 import yaml
 
 from analysis import __version__
+from analysis.coding.codebook import load_codebook
 from analysis.core import paths
 from analysis.report.parameters import declared_parameters
 from conftest import run_cli, write_corpus
 
+CODEBOOK_VERSION = load_codebook().version
 NOTEBOOKS = sorted(p.stem for p in paths.NOTEBOOKS.glob("[0-9]*.ipynb"))
 
 
@@ -98,7 +100,7 @@ def test_report_runs_every_notebook_and_the_page_shows_every_figure_and_table(se
         info = json.loads(sidecar.read_text())
         assert info["caption"] and info["n"].startswith("n = ") and info["inputs"]
         assert info["versions"] == {"analysis": __version__, "cleaning_rules": "2.0.0",
-                                    "codebook": "1.0.0", "registry": "1.0.0"}
+                                    "codebook": CODEBOOK_VERSION, "registry": "1.0.0"}
         if info["kind"] == "figure":
             assert {f.rsplit(".", 1)[1] for f in info["files"]} == {"png", "svg"}
             assert f'src="figures/{sidecar.stem}.png"' in page
@@ -112,7 +114,7 @@ def test_report_runs_every_notebook_and_the_page_shows_every_figure_and_table(se
     for stem in ("case_ledger", "cleaning_audit", "backlash_kwic", "coder_counts"):
         assert f"tables/{stem}.csv" in page, stem
     assert "alibaba_2021" in page and "Zhou Xiaoxuan" in page  # the ledger, on the page
-    assert '<h2 id="methods">' in page and "Coding scheme (codebook version 1.0.0)" in page
+    assert '<h2 id="methods">' in page and f"Coding scheme (codebook version {CODEBOOK_VERSION})" in page
     assert "describes this corpus only" in page
 
 
@@ -130,7 +132,7 @@ def test_provenance_lists_every_output_with_its_checksum(seed_report):
         assert (out / f).stat().st_mode & 0o777 == 0o666 & ~umask, f  # readable as usual
     assert prov["processed"] == {f: s for f, s in checksums(root / "processed").items()
                                  if f.endswith((".parquet", ".json"))}
-    assert prov["stages"]["coding"]["codebook_version"] == "1.0.0"
+    assert prov["stages"]["coding"]["codebook_version"] == CODEBOOK_VERSION
     assert prov["inputs"]["manifest_sha256"] == hashlib.sha256(
         (paths.RAW / "manifest.csv").read_bytes()).hexdigest()
     framing = prov["notebooks"]["02_framing"]
@@ -193,11 +195,11 @@ def test_a_codebook_change_recodes_and_reruns_only_the_notebooks_that_read_codes
     root = copy_report(seed_report[0], tmp_path)
     book = paths.CODEBOOK.read_text(encoding="utf-8")
     changed = tmp_path / "codebook.yaml"
-    changed.write_text(book.replace('"removed from"]', '"removed from", "metro"]', 1),
+    changed.write_text(book.replace('"gag order", "wiped"]', '"gag order", "wiped", "metro"]', 1),
                        encoding="utf-8")
     before = checksums(root / "reports")
     proc = report(root, "--codebook", changed)
-    assert "Coded with codebook 1.0.0" in proc.stdout and "wrote codes.parquet" in proc.stdout
+    assert f"Coded with codebook {CODEBOOK_VERSION}" in proc.stdout and "wrote codes.parquet" in proc.stdout
     # 01 reads no codes; 03's events and labels are unchanged by a backlash phrase
     assert ran(proc) == ["02_framing", "04_backlash", "05_validation"]
     after = checksums(root / "reports")

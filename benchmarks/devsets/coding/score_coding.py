@@ -2,6 +2,11 @@
 
     .venv/bin/python benchmarks/devsets/coding/score_coding.py \
         --pages cleaning=DEV_PAGES --pages cleaning/heldout=HELDOUT_PAGES [--out WORK_DIR]
+    .venv/bin/python benchmarks/devsets/coding/score_coding.py --evaluation EVAL_PAGES
+
+The first scores the development set, the second the held-out evaluation set
+(``evaluation/``: its own gold_codes.csv and sources.csv), once the codebook
+is frozen.
 
 The pages are the English article pages of the two cleaning sets
 (``benchmarks/devsets/cleaning`` and its ``heldout/``): their addresses,
@@ -39,16 +44,23 @@ FAMILIES = (("generic frames", "frame."), ("issue frames", "issue."),
 
 def main():
     ap = argparse.ArgumentParser()
-    ap.add_argument("--pages", action="append", required=True, metavar="SET=DIR",
+    ap.add_argument("--pages", action="append", default=[], metavar="SET=DIR",
                     help="the folder holding a set's page texts (set as in gold_codes.csv)")
+    ap.add_argument("--evaluation", type=Path, metavar="DIR",
+                    help="score the held-out evaluation set instead; DIR holds its page texts")
     ap.add_argument("--out", type=Path, default=Path("/tmp/coding-devset-score"))
     ap.add_argument("--analysis", default=str(Path(sys.executable).with_name("analysis")))
     args = ap.parse_args()
-    folders = dict(p.split("=", 1) for p in args.pages)
+    if args.evaluation:
+        folders, gold_file = {"evaluation": args.evaluation}, HERE / "evaluation" / "gold_codes.csv"
+    elif args.pages:
+        folders, gold_file = dict(p.split("=", 1) for p in args.pages), HERE / "gold_codes.csv"
+    else:
+        sys.exit("Give --pages SET=DIR for each development set, or --evaluation DIR.")
 
     gold = defaultdict(dict)  # doc id -> code -> 0/1
-    for r in csv.DictReader(open(HERE / "gold_codes.csv")):
-        gold[_doc_id(r["set"], r["page_id"])][r["code"]] = int(r["present"])
+    for r in csv.DictReader(open(gold_file)):
+        gold[_doc_id(r.get("set", "evaluation"), r["page_id"])][r["code"]] = int(r["present"])
     codes = list(next(iter(gold.values())))
 
     corpus = args.out / "corpus"
@@ -61,7 +73,8 @@ def main():
         for set_name in sorted({d.split(":")[0] for d in gold}):
             if set_name not in folders:
                 sys.exit(f"--pages {set_name}=DIR is missing: gold_codes.csv codes its pages.")
-            sources = {r["page_id"]: r for r in csv.DictReader(open(SETS / set_name
+            where = HERE if set_name == "evaluation" else SETS
+            sources = {r["page_id"]: r for r in csv.DictReader(open(where / set_name
                                                                     / "sources.csv"))}
             for doc in sorted(d for d in gold if d.startswith(set_name + ":")):
                 pid = doc.split(":")[1]
@@ -74,8 +87,8 @@ def main():
                     continue
                 name = doc.replace(":", "_").replace("/", "_")
                 shutil.copy(path, corpus / f"{name}.txt")
-                w.writerow([name, f"{name}.txt", s["sha256"], s["outlet"], s["language"],
-                            s["address"]])
+                w.writerow([name, f"{name}.txt", s["sha256"], s["outlet"],
+                            s.get("language", "en"), s["address"]])
     if problems:
         sys.exit("\n".join(problems))
     proc = subprocess.run([args.analysis, "build", "--corpus", corpus, "--out",
