@@ -34,10 +34,14 @@ import sys
 from collections import defaultdict
 from pathlib import Path
 
+import numpy as np
 import pyarrow.parquet as pq
+
+from analysis.validation.agreement import bootstrap
 
 HERE = Path(__file__).resolve().parent
 SETS = HERE.parent
+SEED = 20261122  # the report's default seed, for the bootstrap over pages
 FAMILIES = (("generic frames", "frame."), ("issue frames", "issue."),
             ("backlash themes", "backlash."))
 
@@ -50,6 +54,8 @@ def main():
                     help="score the held-out evaluation set instead; DIR holds its page texts")
     ap.add_argument("--out", type=Path, default=Path("/tmp/coding-devset-score"))
     ap.add_argument("--analysis", default=str(Path(sys.executable).with_name("analysis")))
+    ap.add_argument("--codebook", type=Path, default=None,
+                    help="score another codebook (default: the packaged one)")
     args = ap.parse_args()
     if args.evaluation:
         folders, gold_file = {"evaluation": args.evaluation}, HERE / "evaluation" / "gold_codes.csv"
@@ -91,8 +97,9 @@ def main():
                             s.get("language", "en"), s["address"]])
     if problems:
         sys.exit("\n".join(problems))
+    book = ["--codebook", args.codebook] if args.codebook else []
     proc = subprocess.run([args.analysis, "build", "--corpus", corpus, "--out",
-                           args.out / "processed"], capture_output=True, text=True)
+                           args.out / "processed", *book], capture_output=True, text=True)
     if proc.returncode:
         sys.exit(proc.stderr)
     dc = pq.read_table(args.out / "processed" / "doc_codes.parquet").to_pandas()
@@ -111,11 +118,18 @@ def main():
     for c in codes:
         tp, fp, fn = _counts(pairs[c])
         print(f"{c:<42}{tp + fn:>5}{tp + fp:>6}{tp:>4}{fp:>4}{fn:>4}{_fmt(_f1(tp, fp, fn)):>7}")
-    print(f"\n{'family':<20}{'pairs':>6}{'F1':>7}{'alpha':>8}")
+    docs = list(gold)  # pairs[c] follows this order
+    print(f"\n{'family':<20}{'pairs':>6}{'F1':>7}{'95% CI':>12}{'alpha':>8}{'95% CI':>12}")
     for label, prefix in FAMILIES + (("all codes (pooled)", ""),):
-        both = [p for c in codes if c.startswith(prefix) for p in pairs[c]]
+        fam = [c for c in codes if c.startswith(prefix)]
+        both = [p for c in fam for p in pairs[c]]
         tp, fp, fn = _counts(both)
-        print(f"{label:<20}{len(both):>6}{_fmt(_f1(tp, fp, fn)):>7}{_fmt(_alpha(both)):>8}")
+        # pages resampled with all their codes (the report's bootstrap)
+        ci = bootstrap(np.array([g for g, _ in both]), np.array([m for _, m in both]),
+                       np.array([d for _ in fam for d in docs]), SEED)
+        print(f"{label:<20}{len(both):>6}{_fmt(_f1(tp, fp, fn)):>7}"
+              f"{_fmt(ci['f1_low']) + '-' + _fmt(ci['f1_high']):>12}{_fmt(_alpha(both)):>8}"
+              f"{_fmt(ci['alpha_low']) + '-' + _fmt(ci['alpha_high']):>12}")
 
 
 def _doc_id(set_name, page_id):
