@@ -25,7 +25,8 @@ from .release.archive import make_release, verify
 from .release.citation import ZENODO, read_citation, zenodo_json
 from .report.execution import NotebookFailed
 from .validation.agreement import alpha_table
-from .validation.sheets import blank_sheet, read_coders, read_sheets, sample_units, sheet_codes
+from .validation.sheets import (EVALUATION, blank_sheet, coding_sets, read_coders, read_sheets,
+                                sample_units, sheet_codes, sheet_documents)
 from .workflow import run_all, run_pipeline
 
 
@@ -152,12 +153,19 @@ def _parser():
     sh.add_argument("--seed", type=int, default=20261122, help="seed of the draw")
     sh.add_argument("--stratify", default=None,
                     help="a documents column to stratify the draw by, e.g. outlet")
+    sh.add_argument("--evaluation", action="store_true",
+                    help="draw an evaluation sheet: only documents no development sheet in "
+                    "--coding names; --out must be in that folder's evaluation/ subfolder")
+    sh.add_argument("--coding", type=Path, default=paths.CODING,
+                    help="coding folder whose development sheets --evaluation leaves out "
+                    "(default: data/coding)")
     sheet_opts(sh)
     sh.set_defaults(func=_sheet)
 
     ag = sub.add_parser("agreement", help="check coding sheets; Krippendorff's alpha per code")
     ag.add_argument("sheets", type=Path, nargs="*",
-                    help="sheets (default: every *.csv in data/coding except coders.csv)")
+                    help="sheets (default: every *.csv in data/coding except coders.csv, and in "
+                    "data/coding/evaluation)")
     sheet_opts(ag)
     ag.set_defaults(func=_agreement)
 
@@ -284,20 +292,36 @@ def _sheet(args):
                          "row `coder,description` for them first.")
     if args.out.exists():
         raise InputError(f"{args.out} already exists and may hold codes; choose another name.")
+    exclude = set()
+    if args.evaluation:
+        if args.out.resolve().parent != (args.coding / EVALUATION).resolve():
+            raise InputError(f"--out: an evaluation sheet goes in {args.coding / EVALUATION}/ "
+                             f"(e.g. {args.coding / EVALUATION / args.out.name}), where the "
+                             "report reads it as evaluation, apart from the development "
+                             "sheets.")
+        exclude = sheet_documents(coding_sets(args.coding, paths.CODERS.name).get(
+            "development", []))
     documents, segments, labels = _sheet_inputs(args.processed)
-    units = sample_units(documents, segments, args.unit, args.n, args.seed, args.stratify)
+    units = sample_units(documents, segments, args.unit, args.n, args.seed, args.stratify,
+                         exclude)
     sheet = blank_sheet(units, sheet_codes(labels), args.coder)
     write_bytes_atomic(args.out, csv_bytes(sheet))
     print(f"Wrote {shown(args.out)}: {len(units)} {args.unit}(s) x "
           f"{sheet['code'].nunique()} codes for {args.coder} (seed {args.seed}"
           + (f", stratified by {args.stratify}" if args.stratify else "") + "). Fill the value "
           "column with 1 or 0 from the codebook's definitions (`analysis methods`).")
+    if args.evaluation:
+        kept = (~documents["doc_id"].isin(list(exclude))).sum()
+        print(f"Evaluation units, drawn from the {kept} documents no development sheet names. "
+              "Code them blind, without looking at the automated codes, and leave the codebook "
+              f"(version {load_codebook().version}) as it is until the report has measured "
+              "them.")
     return 0
 
 
 def _agreement(args):
-    sheets = args.sheets or sorted(p for p in paths.CODING.glob("*.csv")
-                                   if p.name != paths.CODERS.name)
+    sheets = args.sheets or [p for files in coding_sets(paths.CODING, paths.CODERS.name)
+                             .values() for p in files]
     if not sheets:
         raise InputError(f"{paths.CODING}: no coding sheets yet; write one with "
                          "`analysis sheet --coder ID --out FILE`.")

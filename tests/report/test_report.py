@@ -49,6 +49,14 @@ def ran(proc) -> list:
     return m.group(1).split(", ") if m else []
 
 
+def said(notebook: Path) -> str:
+    """What an executed notebook displayed (its markdown and text outputs), not its code."""
+    outputs = [o for c in json.loads(notebook.read_text())["cells"] for o in c.get("outputs", [])]
+    text = "\n".join("".join(o.get("data", {}).get("text/markdown", ""))
+                     + "".join(o.get("text", "")) for o in outputs)
+    return re.sub(r"\\(.)", r"\1", text)  # as a reader sees it: markdown escapes undone
+
+
 def copy_report(src: Path, dest: Path) -> Path:
     """A copy of a built report and its processed tables (timestamps kept)."""
     for sub in ("processed", "reports", "coding"):
@@ -114,7 +122,8 @@ def test_report_runs_every_notebook_and_the_page_shows_every_figure_and_table(se
     for stem in ("case_ledger", "cleaning_audit", "backlash_kwic", "coder_counts"):
         assert f"tables/{stem}.csv" in page, stem
     assert "alibaba_2021" in page and "Zhou Xiaoxuan" in page  # the ledger, on the page
-    assert '<h2 id="methods">' in page and f"Coding scheme (codebook version {CODEBOOK_VERSION})" in page
+    assert '<h2 id="methods">' in page
+    assert f"Coding scheme (codebook version {CODEBOOK_VERSION})" in page
     assert "describes this corpus only" in page
 
 
@@ -199,7 +208,8 @@ def test_a_codebook_change_recodes_and_reruns_only_the_notebooks_that_read_codes
                        encoding="utf-8")
     before = checksums(root / "reports")
     proc = report(root, "--codebook", changed)
-    assert f"Coded with codebook {CODEBOOK_VERSION}" in proc.stdout and "wrote codes.parquet" in proc.stdout
+    assert f"Coded with codebook {CODEBOOK_VERSION}" in proc.stdout
+    assert "wrote codes.parquet" in proc.stdout
     # 01 reads no codes; 03's events and labels are unchanged by a backlash phrase
     assert ran(proc) == ["02_framing", "04_backlash", "05_validation"]
     after = checksums(root / "reports")
@@ -319,6 +329,66 @@ def test_the_validation_section_shows_agreement_with_n_disagreements_and_the_bas
     assert prov["inputs"]["coding_sheets"]["coding/seed_coder_a.csv"] == hashlib.sha256(
         (paths.CODING / "seed_coder_a.csv").read_bytes()).hexdigest()
     assert "coding sheet coding/seed_coder_a.csv" in page
+
+
+@pytest.mark.slow
+def test_the_report_labels_development_agreement_as_fit_and_evaluation_as_the_result(
+        seed_report, tmp_path):
+    import pandas as pd
+
+    # the seed sheet is development data: the report says so, and that nothing is evaluated
+    out = seed_report[0] / "reports"
+    page = said(out / "notebooks" / "05_validation.ipynb")
+    versus = pd.read_csv(out / "tables" / "dictionary_agreement.csv")
+    assert set(versus["set"]) == {"development"}
+    assert "No evaluation sheet exists" in page
+    assert "Every figure below is development fit" in page
+    assert "Fit, not a result: on the development sheets" in page
+    assert "Result, on the evaluation sheets" not in page
+    # one seed document's codes move to an evaluation sheet
+    root = copy_report(seed_report[0], tmp_path)
+    sheet = root / "coding" / "seed_coder_a.csv"
+    lines = sheet.read_text(encoding="utf-8").splitlines(keepends=True)
+    held = ",002_5d940f0a5119fa01,"
+    (root / "coding" / "evaluation").mkdir()
+    blind = root / "coding" / "evaluation" / "blind_a.csv"
+    blind.write_text(lines[0] + "".join(ln for ln in lines[1:] if held in ln), encoding="utf-8")
+    sheet.write_text("".join(ln for ln in lines if held not in ln), encoding="utf-8")
+    assert ran(report(root)) == ["05_validation"]
+    tables = root / "reports" / "tables"
+    page = said(root / "reports" / "notebooks" / "05_validation.ipynb")
+    versus = pd.read_csv(tables / "dictionary_agreement.csv")
+    assert list(versus["set"].unique()) == ["evaluation", "development"]
+    codes = versus["code"].nunique() - 1
+    pooled = versus[versus["code"] == "(pooled)"].set_index(["set", "unit"])
+    held_paragraphs = sum(1 for ln in lines if ln.startswith("paragraph" + held)) // codes
+    assert pooled.loc[("evaluation", "paragraph"), "units"] == held_paragraphs * codes
+    assert pooled.loc[("evaluation", "document"), "units"] == codes
+    assert pooled.loc[("development", "document"), "units"] == 2 * codes
+    # one evaluation document: no interval at document level, and the text says why
+    assert pooled.loc[("evaluation", "document"), ["f1_low", "alpha_low"]].isna().all()
+    assert ("Document level, pooled over {} codes and {} unit-code pairs".format(codes, codes)
+            in page and "(no interval: too few units)" in page)
+    row = pooled.loc[("evaluation", "paragraph")]
+    assert row[["f1_low", "f1_high", "alpha_low", "alpha_high"]].notna().all()
+    assert ("Result, on the evaluation sheets (coded blind after the codebook was frozen). "
+            f"Paragraph level, pooled over {codes} codes and {int(row.units)} unit-code pairs "
+            "(descriptive)") in page
+    assert (f"alpha {row.alpha:.3f} (95% CI {row.alpha_low:.3f}-{row.alpha_high:.3f})"
+            in page)
+    assert "No evaluation sheet exists" not in page
+    assert "Fit, not a result: on the development sheets" in page
+    # the disagreements, input to the next revision, come from development units only
+    disagree = pd.read_csv(tables / "disagreements.csv", keep_default_na=False)
+    assert len(disagree) and held.strip(",") not in set(disagree["doc_id"])
+    prov = json.loads((root / "reports" / "provenance.json").read_text())
+    assert prov["inputs"]["coding_sheets"]["evaluation/blind_a.csv"] == hashlib.sha256(
+        blind.read_bytes()).hexdigest()
+    # a document coded in both sets is not held out: refused, by sheet, line and column
+    sheet.write_text("".join(lines), encoding="utf-8")
+    proc = report(root, check=2)
+    assert ("evaluation/blind_a.csv, line 2, column doc_id: 002_5d940f0a5119fa01 is coded in "
+            "a development sheet too, so it is not held out") in proc.stderr
 
 
 @pytest.mark.slow

@@ -7,7 +7,7 @@ import pytest
 
 from analysis.core.parquet import read_table
 from analysis.validation.agreement import alpha, alpha_table, verdict
-from analysis.validation.sheets import read_coders, read_sheets
+from analysis.validation.sheets import coding_sets, held_out_problems, read_coders, read_sheets
 from conftest import run_cli, write_corpus
 
 
@@ -160,3 +160,57 @@ def test_a_sheet_neutralises_formulas_from_the_corpus_and_reads_notes_back(coder
                         read_table("documents", processed), read_table("segments", processed),
                         read_coders(coders))
     assert set(coded["note"]) == {"=not a formula, a note"}
+
+
+def test_an_evaluation_sheet_draws_only_documents_no_development_sheet_names(
+        seed_build, coders, tmp_path):
+    coding = tmp_path / "coding"
+    (coding / "evaluation").mkdir(parents=True)
+    # a development sheet naming two of the three seed documents, one of them not coded yet
+    (coding / "dev_ann.csv").write_text(
+        "unit,doc_id,segment_id,coder,code,value,note\n"
+        "paragraph,000_8b4f6d6c62240631,p1,ann,backlash.censorship,1,\n"
+        "paragraph,001_edab2e6d0a5b9686,p2,ann,backlash.censorship,,\n")
+    args = ["sheet", "--coder", "ann", "--coders", coders, "--processed", seed_build,
+            "--n", 50, "--evaluation", "--coding", coding]
+    proc = run_cli(*args, "--out", coding / "evaluation" / "blind_ann.csv", check=0)
+    sheet = pd.read_csv(coding / "evaluation" / "blind_ann.csv", dtype=str,
+                        keep_default_na=False)
+    assert set(sheet["doc_id"]) == {"002_5d940f0a5119fa01"}
+    segments = read_table("segments", seed_build)
+    body = segments[(segments["unit"] == "paragraph") & (segments["role"] == "body")
+                    & (segments["doc_id"] == "002_5d940f0a5119fa01")]
+    assert sheet["segment_id"].nunique() == len(body)  # all of its paragraphs, no more
+    assert "drawn from the 1 documents no development sheet names" in proc.stdout
+    assert "code them blind" in proc.stdout.lower()
+    # an evaluation sheet written anywhere else would be read as development
+    proc = run_cli(*args, "--out", coding / "blind_bo.csv", check=2)
+    assert f"--out: an evaluation sheet goes in {coding / 'evaluation'}/" in proc.stderr
+    assert not (coding / "blind_bo.csv").exists()
+
+
+def test_an_evaluation_unit_from_a_development_document_is_named_with_the_fix():
+    coded = pd.DataFrame({
+        "set": ["development", "evaluation", "evaluation", "evaluation"],
+        "sheet": ["dev.csv", "evaluation/e.csv", "evaluation/e.csv", "evaluation/e.csv"],
+        "line": [2, 2, 3, 4], "doc_id": ["d1", "d2", "d1", "d1"]})
+    problems = held_out_problems(coded)
+    assert problems == [
+        "evaluation/e.csv, line 3, column doc_id: d1 is coded in a development sheet too, so "
+        "it is not held out; draw evaluation units with `analysis sheet --evaluation` (it "
+        "leaves development documents out), or move this sheet out of evaluation/ to count "
+        "it as development."]
+    assert held_out_problems(coded[coded["doc_id"] != "d1"]) == []
+
+
+def test_coding_sets_split_a_folder_into_development_and_evaluation(tmp_path):
+    (tmp_path / "evaluation").mkdir()
+    for name in ("coders.csv", "b.csv", "a.csv", "evaluation/x.csv", "notes.txt"):
+        (tmp_path / name).write_text("")
+    sets = coding_sets(tmp_path, "coders.csv")
+    assert list(sets) == ["evaluation", "development"]
+    assert [p.name for p in sets["development"]] == ["a.csv", "b.csv"]
+    assert [p.name for p in sets["evaluation"]] == ["x.csv"]
+    assert coding_sets(tmp_path / "evaluation", "coders.csv") == {
+        "development": [tmp_path / "evaluation" / "x.csv"]}
+    assert coding_sets(tmp_path / "none", "coders.csv") == {}

@@ -69,6 +69,32 @@ def test_agreement_counts_precision_recall_f1_and_alpha_with_n():
     assert (pooled["units"], pooled["tp"], pooled["fp"], pooled["fn"]) == (12, 2, 1, 1)
 
 
+def test_agreement_by_set_keeps_evaluation_and_development_apart():
+    # development: p1-p4, the dictionary agrees on all; evaluation: q1-q4, it misses q1
+    dev = rows(*[("paragraph", "d", f"p{i}", "a", "x", int(i <= 2)) for i in range(1, 5)])
+    ev = rows(*[("paragraph", "e", f"q{i}", "b", "x", int(i <= 2)) for i in range(1, 5)])
+    coded = pd.concat([dev.assign(set="development"), ev.assign(set="evaluation")],
+                      ignore_index=True)
+    codes = hits(("d", "p1", "x", "w"), ("d", "p2", "x", "w"), ("e", "q2", "x", "w"))
+    table = agreement.by_set(coded, codes, ["x"], seed=1, n_boot=200)
+    assert list(table.columns[:3]) == ["set", "unit", "code"]
+    assert list(table["set"].unique()) == ["evaluation", "development"]  # the result first
+    x = table[table["code"] == "x"].set_index("set")
+    assert (x.loc["evaluation", "units"], x.loc["evaluation", "tp"],
+            x.loc["evaluation", "fn"]) == (4, 1, 1)
+    assert x.loc["evaluation", "f1"] == pytest.approx(2 / 3)
+    assert (x.loc["development", "tp"], x.loc["development", "fn"]) == (2, 0)
+    assert x.loc["development", "f1"] == 1.0
+    # each set computed alone: the same figures as the set's own consensus
+    alone = agreement.agreement(agreement.consensus(ev), agreement.dictionary_values(
+        agreement.consensus(ev), codes), ["x"], 1, 200)
+    assert table[table["set"] == "evaluation"].drop(columns="set").reset_index(
+        drop=True).equals(alone)
+    # no sheets: no rows, the same columns
+    empty = agreement.by_set(coded.iloc[:0], codes, ["x"])
+    assert empty.empty and list(empty.columns) == list(table.columns)
+
+
 def test_every_disagreement_is_listed_with_its_evidence_and_the_coders_note():
     human = rows(("paragraph", "d", "p1", "a", "x", 1, "she names the harasser"),
                  ("paragraph", "d", "p2", "a", "x", 0), ("paragraph", "d", "p3", "a", "x", 1),
@@ -162,6 +188,8 @@ def test_bootstrap_resamples_units_with_their_rows_worked_by_hand():
     ci = agreement.bootstrap(human, machine, units, seed=3, n_boot=400)
     assert (ci["f1_low"], ci["f1_high"]) == (0.0, 1.0)
     assert (ci["alpha_low"], ci["alpha_high"]) == (-0.75, 1.0)
+    # one unit: every resample would be that unit, so there is no interval
+    assert set(agreement.bootstrap([1, 0], [1, 1], ["A", "A"], seed=3).values()) == {None}
 
 
 def test_the_two_coder_alpha_formula_is_krippendorffs():

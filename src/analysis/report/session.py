@@ -31,7 +31,8 @@ from ..core.fileio import csv_bytes, csv_checksums, sha256_file, write_bytes_ato
 from ..core.stages import STAMPS, stamp_checksums
 from ..plots.style import FORMATS, save_figure
 from ..results.selection import select_documents
-from ..validation.sheets import read_coders, read_sheets
+from ..validation.sheets import (EVALUATION, coding_sets, held_out_problems, read_coders,
+                                 read_sheets)
 
 # processed tables read in this process: {file name: sha256}
 _READ: dict = {}
@@ -88,28 +89,39 @@ class Session:
         return df
 
     def coding_sheets(self, coding_dir):
-        """The manual coding sheets in ``coding_dir`` (every CSV but the coders
-        file), checked on load (``validation.sheets.read_sheets``; InputError naming
-        file, line and column) and restricted to the selected documents, as
-        rows unit, doc_id, segment_id, coder, code, value, note. None or a
-        folder without sheets gives no rows. Remembers every file's checksum."""
-        columns = ["sheet", "line", "unit", "doc_id", "segment_id", "coder", "code", "value",
-                   "note"]
+        """The manual coding sheets of ``coding_dir``, checked on load
+        (``validation.sheets.read_sheets``; InputError naming file, line and
+        column) and restricted to the selected documents, as rows set, sheet,
+        line, unit, doc_id, segment_id, coder, code, value, note. ``set`` is
+        ``development`` for the sheets directly in the folder (every CSV but
+        the coders file) and ``evaluation`` for those in its evaluation/
+        subfolder, named evaluation/NAME; an evaluation document that a
+        development sheet codes too is refused (``held_out_problems``). None or
+        a folder without sheets gives no rows. Remembers every file's checksum."""
+        columns = ["set", "sheet", "line", "unit", "doc_id", "segment_id", "coder", "code",
+                   "value", "note"]
         if coding_dir is None:
             return pd.DataFrame(columns=columns)
         folder = Path(coding_dir)
-        sums = csv_checksums(folder)
-        _FOLDERS[str(coding_dir)] = sums
-        self.inputs.update({f"{folder.name}/{f}": sha for f, sha in sums.items()})
-        sheets = [folder / f for f in sums if f != paths.CODERS.name]
-        if not sheets:
+        for sub in (folder, folder / EVALUATION):
+            sums = csv_checksums(sub)
+            _FOLDERS[str(sub)] = sums
+            self.inputs.update({f"{sub.name}/{f}": sha for f, sha in sums.items()})
+        sets = coding_sets(folder, paths.CODERS.name)
+        if not sets:
             return pd.DataFrame(columns=columns)
         labels = self.read("code_labels")
-        coded = read_sheets(sheets, labels.loc[labels["family"] != "outcome", "code"].tolist(),
-                            self.all_documents, self.read(
-                                "segments", columns=["doc_id", "segment_id", "unit", "role"],
-                                filters=[("unit", "=", "paragraph"), ("role", "=", "body")]),
-                            read_coders(folder / paths.CODERS.name))
+        codes = labels.loc[labels["family"] != "outcome", "code"].tolist()
+        segments = self.read("segments", columns=["doc_id", "segment_id", "unit", "role"],
+                             filters=[("unit", "=", "paragraph"), ("role", "=", "body")])
+        coders = read_coders(folder / paths.CODERS.name)
+        coded = pd.concat([read_sheets(files, codes, self.all_documents, segments, coders)
+                           .assign(set=name) for name, files in sets.items()], ignore_index=True)
+        coded["sheet"] = coded["sheet"].where(coded["set"] != EVALUATION,
+                                              EVALUATION + "/" + coded["sheet"])
+        if problems := held_out_problems(coded):
+            raise InputError(problems)
+        coded = coded[columns]
         return coded[coded["doc_id"].isin(self.doc_ids)].reset_index(drop=True)
 
     def save_figure(self, fig, stem: str, caption: str, n: str) -> list:

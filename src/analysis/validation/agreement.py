@@ -10,7 +10,8 @@ call them.
 - ``dictionary_values``: the dictionary coder's value for the same units.
 - ``agreement``: precision, recall, F1 and Krippendorff's alpha of the
   dictionary coder against the consensus, per unit level and code, with n
-  and bootstrap intervals (``bootstrap``, over units).
+  and bootstrap intervals (``bootstrap``, over units); ``by_set`` apart for
+  the evaluation and the development sheets.
 - ``disagreements``: every unit and code where they differ, with the
   dictionary's evidence and the human coder's note.
 """
@@ -18,6 +19,8 @@ call them.
 import krippendorff
 import numpy as np
 import pandas as pd
+
+from .sheets import SETS
 
 RELIABLE, TENTATIVE = 0.800, 0.667
 
@@ -132,12 +135,31 @@ def agreement(cons: pd.DataFrame, machine: pd.Series, codes_order: list, seed: i
             if g.empty:
                 continue
             rows.append({"unit": unit, "code": code, **_compare(g, seed, n_boot)})
-    floats = ("precision", "recall", "f1", "f1_low", "f1_high", "alpha", "alpha_low",
-              "alpha_high")
-    return pd.DataFrame(rows, columns=["unit", "code", "units", "ties", "human", "dictionary",
-                                       "tp", "fp", "fn", "precision", "recall", "f1", "f1_low",
-                                       "f1_high", "alpha", "alpha_low", "alpha_high",
-                                       "verdict"]).astype({c: "float64" for c in floats})
+    return pd.DataFrame(rows, columns=COLUMNS).astype({c: "float64" for c in FLOATS})
+
+
+COLUMNS = ["unit", "code", "units", "ties", "human", "dictionary", "tp", "fp", "fn", "precision",
+           "recall", "f1", "f1_low", "f1_high", "alpha", "alpha_low", "alpha_high", "verdict"]
+FLOATS = ("precision", "recall", "f1", "f1_low", "f1_high", "alpha", "alpha_low", "alpha_high")
+
+
+def by_set(coded: pd.DataFrame, codes: pd.DataFrame, codes_order: list, seed: int = 0,
+           n_boot: int = BOOTSTRAP) -> pd.DataFrame:
+    """``agreement`` of the dictionary coder (``codes``) with the human
+    consensus, computed apart for each set of sheets in ``coded`` (column
+    ``set``): evaluation first, then development, a set without rows left
+    out; the set is the first column. The sets never share a consensus, so
+    an evaluation figure owes nothing to the development units."""
+    parts = []
+    for name in SETS:
+        rows = coded[coded["set"] == name]
+        if len(rows):
+            cons = consensus(rows)
+            parts.append(agreement(cons, dictionary_values(cons, codes), codes_order, seed,
+                                   n_boot).assign(set=name))
+    if not parts:
+        return pd.DataFrame(columns=["set", *COLUMNS]).astype({c: "float64" for c in FLOATS})
+    return pd.concat(parts, ignore_index=True)[["set", *COLUMNS]]
 
 
 def _compare(g: pd.DataFrame, seed: int, n_boot: int) -> dict:
@@ -188,13 +210,14 @@ def bootstrap(human: np.ndarray, machine: np.ndarray, units: np.ndarray, seed: i
     (each row's unit: its rows go together) with replacement ``n_boot``
     times with ``seed``. A resample where a figure is undefined (no positive
     on either side for F1; one value only for alpha) does not count; the
-    bounds are None when fewer than half the resamples define it.
+    bounds are None when fewer than half the resamples define it, and when
+    there is a single unit (every resample would be that unit).
 
     Alpha is Krippendorff's nominal alpha for two coders with no missing
     value: 1 - (N - 1) d / (n0 n1), with N = 2 x pairs, d the pairs that
     disagree and n0, n1 the zeros and ones among all N values."""
     out = dict.fromkeys(("f1_low", "f1_high", "alpha_low", "alpha_high"))
-    if not len(units) or not n_boot:
+    if len(np.unique(np.asarray(units))) < 2 or not n_boot:  # one unit: nothing to resample
         return out
     f1, a = bootstrap_draws(human, machine, units, seed, n_boot)
     tail = (1 - level) / 2 * 100

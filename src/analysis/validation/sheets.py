@@ -16,6 +16,13 @@ A coding sheet is a CSV with one row per unit, coder and code id:
 ``blank_sheet`` writes one for a sample of units (``sample_units``);
 ``read_sheets`` checks sheets on load and refuses them with every problem
 named by file, line and column.
+
+A coding folder holds two sets of sheets. The sheets directly in it are the
+development set: the codebook may be revised on what they show, so agreement
+on them is fit. The sheets in its ``evaluation/`` subfolder are the
+evaluation set: units drawn from documents no development sheet codes, coded
+blind after the codebook was frozen, so agreement on them is the result
+(``coding_sets``, ``held_out_problems``).
 """
 
 import csv
@@ -35,6 +42,40 @@ OPTIONAL = ("note", "text")
 VALUES = ("0", "1")
 CODER_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]*")
 SHEET_FAMILIES = ("generic_frame", "issue_frame", "backlash")
+EVALUATION = "evaluation"  # the subfolder of a coding folder holding evaluation sheets
+SETS = (EVALUATION, "development")  # the order reports show them in
+
+
+def coding_sets(folder, coders_file: str) -> dict:
+    """{set name: [sheet paths]} of a coding folder: ``development`` the CSVs
+    directly in it but the coders file, ``evaluation`` the CSVs in its
+    evaluation/ subfolder; sorted by name, a set without sheets left out."""
+    folder = Path(folder)
+    found = {EVALUATION: sorted((folder / EVALUATION).glob("*.csv")),
+             "development": sorted(p for p in folder.glob("*.csv") if p.name != coders_file)}
+    return {k: v for k, v in found.items() if v}
+
+
+def sheet_documents(files) -> set:
+    """The doc ids a set of sheets names, coded or not yet."""
+    out = set()
+    for path in files:
+        with open(path, encoding="utf-8-sig", newline="") as f:
+            out.update((row.get("doc_id") or "").strip() for row in csv.DictReader(f))
+    return out - {""}
+
+
+def held_out_problems(coded: pd.DataFrame) -> list:
+    """The evaluation rows (column ``set``) whose document a development sheet
+    codes too, once per sheet and document, with the fix: an evaluation figure
+    is only a result on documents the codebook was never revised on."""
+    dev = set(coded.loc[coded["set"] == "development", "doc_id"])
+    leaked = coded[(coded["set"] == EVALUATION) & coded["doc_id"].isin(dev)]
+    first = leaked.drop_duplicates(["sheet", "doc_id"]).sort_values(["sheet", "line"])
+    return [f"{r.sheet}, line {r.line}, column doc_id: {r.doc_id} is coded in a development "
+            "sheet too, so it is not held out; draw evaluation units with `analysis sheet "
+            "--evaluation` (it leaves development documents out), or move this sheet out of "
+            f"{EVALUATION}/ to count it as development." for r in first.itertuples()]
 
 
 def sheet_codes(labels: pd.DataFrame) -> list:
@@ -150,14 +191,17 @@ def read_sheets(paths, codes: list, documents: pd.DataFrame, segments: pd.DataFr
 
 
 def sample_units(documents: pd.DataFrame, segments: pd.DataFrame, unit: str, n: int,
-                 seed: int, stratify: str | None = None) -> pd.DataFrame:
+                 seed: int, stratify: str | None = None, exclude=()) -> pd.DataFrame:
     """``n`` units (body paragraphs or documents) drawn without replacement
-    with ``seed``; with ``stratify`` (a documents column such as outlet), each
-    stratum gets its share of ``n`` by size (largest remainders), at least one
-    unit when ``n`` allows. Returns unit, doc_id, segment_id, text, in reading
-    order."""
+    with ``seed`` from the documents not in ``exclude`` (doc ids); with
+    ``stratify`` (a documents column such as outlet), each stratum gets its
+    share of ``n`` by size (largest remainders), at least one unit when ``n``
+    allows. Returns unit, doc_id, segment_id, text, in reading order."""
     if unit not in UNITS:
         raise InputError(f"--unit: {unit!r} is not a unit; use document or paragraph.")
+    if len(exclude):
+        documents = documents[~documents["doc_id"].isin(list(exclude))]
+        segments = segments[segments["doc_id"].isin(documents["doc_id"])]
     if unit == "document":
         pool = pd.DataFrame({"unit": "document", "doc_id": documents["doc_id"],
                              "segment_id": "", "text": documents["title"].fillna("")})
