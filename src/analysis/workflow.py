@@ -11,8 +11,11 @@ the user should fix), so a notebook, a test or a cluster job can call them
 too.
 """
 
+from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
+
+import pyarrow.parquet as pq
 
 from .cases.registry import Registry, load_registry
 from .cases.stage import link_corpus
@@ -91,6 +94,14 @@ def _pipeline(corpus_dir, processed, rules, codebook, cases, jobs, force, say, w
     else:
         say(f"Coded with codebook {book.version}: {coded.counts['codes']} pieces of evidence, "
             f"{coded.counts['doc_codes']} document-code rows" + _files(coded) + ".")
+    uncoded = pq.read_table(processed / "uncoded.parquet", columns=["language"])
+    if uncoded.num_rows:
+        langs = Counter(uncoded["language"].to_pylist())
+        seen = ", ".join(f"{k} ({v})" for k, v in sorted(langs.items()))
+        warn(f"warning: {uncoded.num_rows} document(s) not coded: the codebook covers "
+             f"{', '.join(book.languages)}, not {seen}; they are listed in "
+             f"{shown(processed / 'uncoded.parquet')}. Add indicators in their language to "
+             "the codebook, or correct the manifest's language column.")
     linked = link_corpus(processed, registry, book, force)
     if linked.up_to_date:
         say(f"Cases are up to date (registry {registry.version}); nothing was written.")

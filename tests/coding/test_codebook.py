@@ -84,16 +84,15 @@ def test_a_pattern_hyperscan_cannot_scan_is_refused_with_the_alternative(tmp_pat
 
 
 def test_an_example_the_indicators_miss_is_refused(tmp_path):
-    text = _replace('      match: ["State media called the campaign a witch hunt.",',
-                    '      match: ["State media called the campaign a smear.",')
+    text = _replace('"State media called the campaign a witch hunt.",',
+                    '"State media called the campaign a smear.",')
     msg = _refusal(tmp_path, text)
     assert ("code 'backlash.state_delegitimization': example 'State media called the campaign "
             "a smear.' should match but no indicator finds it") in msg
 
 
 def test_an_example_the_indicators_wrongly_code_is_refused(tmp_path):
-    text = _replace('      no_match: ["The hashtag trended on Weibo."]',
-                    '      no_match: ["She became the target of vitriol."]')
+    text = _replace('"The hashtag trended on Weibo."]', '"She became the target of vitriol."]')
     msg = _refusal(tmp_path, text)
     assert ("code 'backlash.online_abuse': example 'She became the target of vitriol.' should "
             "not match but indicator 'online_attack' finds 'vitriol'; narrow the indicator or "
@@ -200,3 +199,12 @@ def test_a_phrase_or_pattern_that_matches_ordinary_sentences_is_refused(tmp_path
             "(weather, cooking, sport), so it would mark nearly every paragraph") in proc.stderr
     assert "pattern '[a-z]{4,}' matches 8 of 8 ordinary English sentences" in proc.stderr
     assert not (tmp_path / "out").exists()
+
+
+def test_a_codebook_must_say_which_languages_its_indicators_cover(tmp_path):
+    assert BOOK.languages == ("en", "zh") and BOOK.covers("zh-Hant") and BOOK.covers("und")
+    assert not BOOK.covers("fr")
+    msg = _refusal(tmp_path, _replace("languages: [en, zh]\n", ""))
+    assert "must list the languages the indicators cover" in msg
+    msg = _refusal(tmp_path, _replace("languages: [en, zh]\n", "languages: [English]\n"))
+    assert "e.g. languages: [en, zh]" in msg

@@ -17,7 +17,7 @@ def test_two_builds_of_the_same_corpus_are_byte_identical(tmp_path):
     a, b = snapshot(tmp_path / "a"), snapshot(tmp_path / "b")
     assert sorted(a) == sorted([f"{t}.parquet" for t in TABLES] + [
         "build.json", "codes.parquet", "doc_codes.parquet", "code_labels.parquet", "coding.json",
-        "cases.parquet",
+        "uncoded.parquet", "cases.parquet",
         "case_mentions.parquet", "case_events.parquet", "unlinked_events.parquet",
         "case_ledger.parquet", "linking.json"])
     assert {k: v[0] for k, v in a.items()} == {k: v[0] for k, v in b.items()}

@@ -16,6 +16,7 @@ import pytest
 import yaml
 
 from analysis import __version__
+from analysis.cases.registry import load_registry
 from analysis.coding.codebook import load_codebook
 from analysis.core import paths
 from analysis.report.parameters import declared_parameters
@@ -108,7 +109,8 @@ def test_report_runs_every_notebook_and_the_page_shows_every_figure_and_table(se
         info = json.loads(sidecar.read_text())
         assert info["caption"] and info["n"].startswith("n = ") and info["inputs"]
         assert info["versions"] == {"analysis": __version__, "cleaning_rules": "2.0.0",
-                                    "codebook": CODEBOOK_VERSION, "registry": "1.0.0"}
+                                    "codebook": CODEBOOK_VERSION,
+                                    "registry": load_registry().version}
         if info["kind"] == "figure":
             assert {f.rsplit(".", 1)[1] for f in info["files"]} == {"png", "svg"}
             assert f'src="figures/{sidecar.stem}.png"' in page

@@ -3,7 +3,8 @@
 ``resolve(text, published)`` finds the first date expression in a sentence
 and resolves it against the article's date (``YYYY``, ``YYYY-MM`` or
 ``YYYY-MM-DD``): "on June 11", "Sept. 14", "in August", "this past January",
-"Tuesday", "last week", "in 2018". A date that needed the article's date to
+"Tuesday", "last week", "in 2018"; in Chinese 2021年9月14日, 9月14日, 9月,
+2021年, 上周二, 周二, 昨天, 上周, 上个月, 去年. A date that needed the article's date to
 resolve is marked approximate; one that cannot be resolved keeps its text with
 no date, so nothing is guessed.
 """
@@ -27,7 +28,24 @@ _PATTERNS = (
                            r"Sunday)\b")),
     ("week", re.compile(r"\b[Ll]ast week\b")),
     ("year", re.compile(r"\b(?i:in|since|of)\s+(?P<year>(?:19|20)\d{2})\b")),
+    # Chinese: 2021年9月14日, 9月14日, 2021年9月, 9月, 2021年 (Arabic or full-width
+    # digits; a year needs 年, so 2000元 is money, not a year); 上周二, 周二,
+    # 星期二; 昨天, 前天, 今天; 上周, 上个月, 本月, 去年, 今年, 前年
+    ("day", re.compile(r"(?:(?P<year>(?:19|20|１９|２０)[0-9０-９]{2})\s*年\s*)?"
+                       r"(?P<zhmonth>[0-9０-９]{1,2})\s*月\s*(?P<day>[0-9０-９]{1,2})\s*[日号]")),
+    ("month", re.compile(r"(?:(?P<year>(?:19|20|１９|２０)[0-9０-９]{2})\s*年\s*)?"
+                         r"(?<![0-9０-９])(?P<zhmonth>[0-9０-９]{1,2})\s*月(?!份?[0-9０-９])")),
+    ("year", re.compile(r"(?<![0-9０-９])(?P<year>(?:19|20|１９|２０)[0-9０-９]{2})\s*年(?!代)")),
+    ("weekday", re.compile(r"(?P<zhlast>上)?(?:周|星期|礼拜)(?P<zhweekday>[一二三四五六日天])")),
+    ("days_ago", re.compile(r"(?P<zhdays>昨天|昨日|前天|今天|今日)")),
+    ("week", re.compile(r"上(?:周|星期|礼拜)(?![一二三四五六日天])")),
+    ("month_ago", re.compile(r"(?P<zhmonths>上个?月|本月|这个月)")),
+    ("year_ago", re.compile(r"(?P<zhyears>去年|今年|前年)")),
 )
+_ZH_WEEKDAYS = "一二三四五六日"
+_ZH_DAYS = {"昨天": 1, "昨日": 1, "前天": 2, "今天": 0, "今日": 0}
+_ZH_MONTHS = {"上月": 1, "上个月": 1, "本月": 0, "这个月": 0}
+_ZH_YEARS = {"去年": 1, "今年": 0, "前年": 2}
 
 
 @dataclass(frozen=True)
@@ -50,10 +68,25 @@ def resolve(text: str, published: str | None) -> When | None:
     _, kind, m = min(found, key=lambda f: f[0])
     pub = _parse(published)
     expr = m.group(0)
+    groups = m.groupdict()
     if kind == "year":
-        return When(m.group("year"), "year", False, expr)
+        return When(f"{int(m.group('year')):04d}", "year", False, expr)
+    if kind == "year_ago":  # 去年: the year before the article's
+        if not pub[0]:
+            return When(None, None, True, expr)
+        return When(f"{pub[0] - _ZH_YEARS[groups['zhyears']]:04d}", "year", True, expr)
+    if kind == "month_ago":
+        if not pub[1]:
+            return When(None, None, True, expr)
+        back = pub[0] * 12 + pub[1] - 1 - _ZH_MONTHS[groups["zhmonths"]]
+        return When(f"{back // 12:04d}-{back % 12 + 1:02d}", "month", True, expr)
     if kind in ("day", "month"):
-        month = _MONTHS[m.group("month").lower().rstrip(".")]
+        if groups.get("zhmonth"):
+            month = int(groups["zhmonth"])
+            if not 1 <= month <= 12:
+                return When(None, None, True, expr)
+        else:
+            month = _MONTHS[m.group("month").lower().rstrip(".")]
         year = int(m.group("year")) if m.group("year") else None
         approximate = year is None
         if year is None and pub[0]:
@@ -69,11 +102,21 @@ def resolve(text: str, published: str | None) -> When | None:
             except ValueError:
                 return When(None, None, True, expr)
         return When(f"{year:04d}-{month:02d}", "month", approximate, expr)
-    # weekday and week: relative to a full article date, else to its month
+    # weekday, days ago and week: relative to a full article date, else to its month
     if pub[2]:
         d = date(*pub)
+        if kind == "days_ago":
+            return When((d - timedelta(days=_ZH_DAYS[groups["zhdays"]])).isoformat(), "day",
+                        True, expr)
         if kind == "weekday":
-            back = (d.weekday() - _WEEKDAYS.index(m.group("weekday").lower())) % 7
+            if groups.get("zhweekday"):
+                wd = _ZH_WEEKDAYS.index(groups["zhweekday"].replace("天", "日"))
+                if groups.get("zhlast"):  # 上周二: Tuesday of the week before the article's
+                    monday = d - timedelta(days=d.weekday() + 7)
+                    return When((monday + timedelta(days=wd)).isoformat(), "day", True, expr)
+            else:
+                wd = _WEEKDAYS.index(m.group("weekday").lower())
+            back = (d.weekday() - wd) % 7
             return When((d - timedelta(days=back)).isoformat(), "day", True, expr)
         return When((d - timedelta(days=7)).isoformat(), "week", True, expr)
     if pub[1]:

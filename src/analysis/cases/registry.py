@@ -106,8 +106,9 @@ class Registry:
 def _bounded(text: str) -> str:
     """An alias as a word-bounded pattern; any white space between its words."""
     body = r"\s+".join(re.escape(w) for w in text.split())
-    return (r"\b" if re.match(r"\w", text) else "") + body + (
-        r"\b" if re.search(r"\w$", text) else "")
+    # ASCII word boundaries, as the scanner has: a Chinese name gets none
+    return (r"\b" if re.match(r"\w", text, re.ASCII) else "") + body + (
+        r"\b" if re.search(r"\w$", text, re.ASCII) else "")
 
 
 def load_registry(path=None) -> Registry:

@@ -23,7 +23,7 @@ from .schema import FAMILIES, FAVOURS, Code, Codebook, Indicator, phrase_express
 # passed the checks in this process; the code cannot change within a process
 _CHECKED: set = set()
 _WORD = re.compile(r"\w")
-_TOP_KEYS = {"version", "changelog", "guards", "default_guards", "codes"}
+_TOP_KEYS = {"version", "changelog", "languages", "guards", "default_guards", "codes"}
 _CODE_KEYS = {"id", "family", "label", "definition", "include", "exclude", "questions",
               "indicators", "examples", "guards"}
 _QUESTION_KEYS = {"id", "text", "indicators", "examples", "guards"}
@@ -55,6 +55,11 @@ def load_codebook(path=None, design=None, known_good=()) -> Codebook:
     if not any(str(e.get("version")) == version for e in changelog if isinstance(e, dict)):
         problems.append(f"{path}: the changelog has no entry for version {version}; add one "
                         "saying what changed.")
+    languages = tuple(str(x).strip().lower() for x in doc.get("languages") or ())
+    if not languages or not all(re.fullmatch(r"[a-z]{2,3}", x) for x in languages):
+        problems.append(f"{path}: languages {list(languages)} must list the languages the "
+                        "indicators cover as primary language tags, e.g. languages: [en, zh]; "
+                        "documents in other languages are listed as uncoded.")
     guards = _guards(problems, path, doc.get("guards") or {})
     default_guards = tuple(doc.get("default_guards") or ())
     for g in default_guards:
@@ -137,7 +142,7 @@ def load_codebook(path=None, design=None, known_good=()) -> Codebook:
     if problems:
         raise InputError(problems)
 
-    book = Codebook(version=version, changelog=changelog,
+    book = Codebook(version=version, changelog=changelog, languages=languages,
                     fingerprint=hashlib.sha256(raw + b"\0" + design.read_bytes()).hexdigest(),
                     codes=tuple(codes), indicators=tuple(indicators), guards=guards)
     if book.fingerprint in known_good or book.fingerprint in _CHECKED:

@@ -1,7 +1,10 @@
 """The codebook as the report's methods text, so the method described is the
 method that ran."""
 
+from ..core.chinese import has_han
 from .schema import Codebook
+
+_LANGUAGES = {"en": "English", "zh": "Chinese"}
 
 
 def methods_markdown(book: Codebook) -> str:
@@ -15,7 +18,15 @@ def methods_markdown(book: Codebook) -> str:
              "A code is present in a document when at least one body paragraph carries it; "
              "reader comments are coded separately and never change a document's codes. "
              "A generic frame's score is the share of its questions answered yes "
-             "(Semetko & Valkenburg 2000).", ""]
+             "(Semetko & Valkenburg 2000).", "",
+             "The indicators cover "
+             + ", ".join(_LANGUAGES.get(x, x) for x in book.languages)
+             + "; each code lists its English and its Chinese indicators. Chinese indicators "
+             "are written in simplified characters and match text in either script "
+             "(traditional characters are read as simplified, one for one, through OpenCC's "
+             "character table), with no word boundaries, since Chinese has no spaces; in "
+             "distances a Chinese character counts as half a word. Documents in any other "
+             "language are listed as not coded, with their language.", ""]
     for name, g in sorted(book.guards.items()):
         cues = sorted(g["single"]) + list(g["multi"]) + [p + "*" for p in g["prefix"]]
         lines.append(f"- **{name} guard**: a match is dropped when one of these words stands "
@@ -47,7 +58,8 @@ def methods_markdown(book: Codebook) -> str:
 
 def _describe(ind) -> str:
     parts = [f'"{p}"' for p in ind.phrases] + [f"`{p}`" for p in ind.patterns]
-    text = f"indicator `{ind.id}`: " + ", ".join(parts)
+    chinese = any(has_han(p) for p in ind.phrases + ind.patterns)
+    text = f"{'Chinese' if chinese else 'English'} indicator `{ind.id}`: " + ", ".join(parts)
     if ind.guards:
         text += f"; guards: {', '.join(ind.guards)}"
     if ind.favours:

@@ -53,6 +53,13 @@ class Codebook:
     codes: tuple
     indicators: tuple
     guards: dict = field(compare=False, hash=False)
+    languages: tuple = ("en",)  # primary tags of the languages the indicators cover
+
+    def covers(self, language: str | None) -> bool:
+        """Whether documents in ``language`` (a tag such as zh-Hant) are coded:
+        a language the indicators cover, or none known (``und`` or empty)."""
+        primary = (language or "").strip().lower().replace("_", "-").split("-")[0]
+        return primary in self.languages or primary in ("", "und")
 
     @property
     def ids(self) -> list:
@@ -68,13 +75,16 @@ class Codebook:
 def phrase_expression(phrase: str) -> str:
     """A phrase as a word-bounded regular expression: words matched as written
     (case is ignored when scanning), any white space between them; a word
-    ending in * may go on ("defam*" finds defamation, "speak* out" speaking out)."""
+    ending in * may go on ("defam*" finds defamation, "speak* out" speaking out).
+    Chinese characters get no word boundary (Chinese has no spaces)."""
     parts = []
     for w in phrase.split():
         parts.append(re.escape(w[:-1]) + r"\w*" if w.endswith("*") else re.escape(w))
     words = phrase.split()
-    start = r"\b" if re.match(r"\w", words[0]) else ""
+    # The scanner's \b is ASCII: a phrase in Chinese, which has no spaces
+    # between words, is matched wherever its characters stand.
+    start = r"\b" if re.match(r"\w", words[0], re.ASCII) else ""
     # an open-ended word also ends at a word boundary, so that Hyperscan
     # reports it once, not at every letter
-    end = r"\b" if re.search(r"[\w*]$", words[-1]) else ""
+    end = r"\b" if re.search(r"[\w*]$", words[-1], re.ASCII) else ""
     return start + r"\s+".join(parts) + end

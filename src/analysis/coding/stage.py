@@ -2,16 +2,20 @@
 
 ``code_corpus(processed_dir)`` streams the segments through the coder in
 batches of whole documents and writes ``codes.parquet``, ``doc_codes.parquet``,
-``code_labels.parquet`` and ``coding.json``, skipping the work when segments,
-codebook, code and packages are unchanged.
+``code_labels.parquet``, ``uncoded.parquet`` (documents in a language the
+codebook does not cover, listed rather than coded) and ``coding.json``,
+skipping the work when segments, codebook, code and packages are unchanged.
 """
 
+import hashlib
 import json
 import shutil
 import tempfile
 from itertools import chain, islice
 from pathlib import Path
 
+import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from ..core import paths
@@ -24,6 +28,8 @@ from .coder import CODER_COLUMNS, CODES, DOC_CODES, Tally, code_labels, code_row
 from .schema import Codebook
 
 STAMP = "coding.json"
+UNCODED = pa.schema([("doc_id", pa.string()), ("language", pa.string()),
+                     ("reason", pa.string())])
 # A batch longer than this (a huge document) is coded in pieces as it is read.
 HOLD_ROWS = 65_536
 # Rows of evidence per row group of codes.parquet: what is held before it is
@@ -46,8 +52,11 @@ def code_corpus(processed_dir=None, book: Codebook | None = None, force=False,
     out_dir = Path(processed_dir or paths.PROCESSED)
     book = book or load_codebook()
     segments_path = out_dir / "segments.parquet"
+    uncoded = uncoded_documents(out_dir / "documents.parquet", book)
     key = {
         "segments_sha256": sha256_file(segments_path),
+        "uncoded_sha256": hashlib.sha256(
+            "\n".join(uncoded["doc_id"].to_pylist()).encode()).hexdigest(),
         "codebook_version": book.version,
         "codebook_sha256": book.fingerprint,
         "code_sha256": code_fingerprint("coding.stage"),
@@ -66,6 +75,8 @@ def code_corpus(processed_dir=None, book: Codebook | None = None, force=False,
             # a batch's codes are written as if at once, however many pieces it came in
             codes_out, tally = RowGroupWriter(writers["codes"], CODE_GROUP_ROWS), Tally()
             pieces = document_batches(segments_path, batch_rows, CODER_COLUMNS, HOLD_ROWS)
+            if uncoded.num_rows:
+                pieces = _without(pieces, uncoded["doc_id"])
             first = list(islice(pieces, 2))
             workers = (jobs or default_jobs()) if len(first) > 1 else 1
             for codes, piece_tally, last in imap_ordered(_code_piece, chain(_drain(first), pieces),
@@ -86,11 +97,35 @@ def code_corpus(processed_dir=None, book: Codebook | None = None, force=False,
         labels = code_labels(book)
         pq.write_table(labels, tmp / "code_labels.parquet", compression="zstd")
         rows["code_labels"] = labels.num_rows
+        pq.write_table(uncoded, tmp / "uncoded.parquet", compression="zstd")
+        rows["uncoded"] = uncoded.num_rows
         written, unchanged = publish(tmp, out_dir, {f"{n}.parquet": rows[n] for n in rows},
                                      key, STAMP)
         return StageResult(out_dir, False, written, unchanged, counts=rows)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
+
+
+def uncoded_documents(documents_path, book: Codebook) -> pa.Table:
+    """The documents in a language the codebook does not cover (doc_id,
+    language, reason), in the documents table's order: they are not coded,
+    so they get no codes and no zeros, and are listed here instead."""
+    docs = pq.read_table(documents_path, columns=["doc_id", "language"])
+    languages = docs["language"].to_pylist()
+    keep = [not book.covers(x) for x in languages]
+    ids = [d for d, k in zip(docs["doc_id"].to_pylist(), keep) if k]
+    langs = [x or "und" for x, k in zip(languages, keep) if k]
+    covered = ", ".join(book.languages)
+    return pa.table({"doc_id": ids, "language": langs, "reason": [
+        f"language {x!r} is not one the codebook covers ({covered}): not coded; add "
+        "indicators in this language to the codebook (and the language to its languages), "
+        "or correct the manifest's language column" for x in langs]}, schema=UNCODED)
+
+
+def _without(pieces, doc_ids):
+    """The pieces with the rows of the given documents left out."""
+    for table, last in pieces:
+        yield table.filter(pc.invert(pc.is_in(table["doc_id"], value_set=doc_ids))), last
 
 
 def _drain(items: list):

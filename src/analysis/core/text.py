@@ -16,6 +16,8 @@ import unicodedata
 
 import numpy as np
 
+from .chinese import fold_codepoints, has_han
+
 _QUOTES = {c: "'" for c in "‘’‚‛′"} | {c: '"' for c in "“”„‟″«»"}
 _DROP = "\u200b\u200c\u200d\u2060\ufeff\u00ad"  # zero-width characters, soft hyphen
 _REPLACE = tuple(_QUOTES.items()) + tuple((c, "") for c in _DROP)
@@ -180,14 +182,28 @@ def slices(sizes, limit: int):
 
 
 def join_utf8(texts):
-    """One UTF-8 buffer of all texts separated by NUL, and each text's byte start."""
-    starts, pos, parts = [], 0, []
-    for t in texts:
-        b = t.encode("utf-8")
-        starts.append(pos)
-        parts.append(b)
-        pos += len(b) + 1
-    return b"\0".join(parts), starts
+    """One UTF-8 buffer of all texts separated by NUL, and each text's byte
+    start. Chinese in traditional characters is folded to simplified in the
+    buffer (``chinese.fold``: one character for one), so the indicators and
+    aliases, written in simplified characters, match both scripts, and
+    character offsets in the buffer are offsets in the texts."""
+    joined = "\0".join(texts)
+    if not has_han(joined):
+        starts, pos, parts = [], 0, []
+        for t in texts:
+            b = t.encode("utf-8")
+            starts.append(pos)
+            parts.append(b)
+            pos += len(b) + 1
+        return b"\0".join(parts), starts
+    points = fold_codepoints(np.frombuffer(joined.encode("utf-32-le"), dtype=np.uint32))
+    data = points.tobytes().decode("utf-32-le").encode("utf-8")
+    # each character's UTF-8 width gives the byte offset of every character
+    width = 1 + (points >= 0x80).astype(np.int64) + (points >= 0x800) + (points >= 0x10000)
+    offsets = np.concatenate(([0], np.cumsum(width)))
+    lengths = np.fromiter((len(t) + 1 for t in texts), dtype=np.int64, count=len(texts))
+    char_starts = np.concatenate(([0], np.cumsum(lengths[:-1])))
+    return data, offsets[char_starts].tolist()
 
 
 def char_offsets(data: bytes) -> np.ndarray:

@@ -42,6 +42,7 @@ from ftfy.badness import badness
 
 from . import layout
 from .cleaning import Rules, classify, detect_profiles, line_keys, load_rules
+from .language import detect as detect_language
 from .manifest import list_files, read_manifest
 from .readers import (DUPLICATE, DUPLICATE_ID, FORMATS, NO_ARTICLE, NO_BODY, Article,
                       Quarantined, read_entry, unlisted_files)
@@ -55,7 +56,8 @@ DOCUMENTS = pa.schema([
     ("doc_id", _str), ("file", _str), ("record", pa.int64()), ("format", _str),
     ("encoding", _str), ("encoding_note", _str), ("sha256", _str), ("text_sha256", _str),
     ("outlet", _str), ("kind", _str), ("url", _str), ("published", _str),
-    ("date_basis", _str), ("language", _str), ("notes", _str), ("profiles", _str),
+    ("date_basis", _str), ("language", _str), ("language_basis", _str), ("notes", _str),
+    ("profiles", _str),
     ("markup", pa.bool_()), ("mojibake", pa.int32()),
     ("title", _str), ("body", _str), ("n_lines", pa.int32()), ("n_body_lines", pa.int32()),
     ("n_paragraphs", pa.int32()), ("n_sentences", pa.int32()),
@@ -191,7 +193,10 @@ def process_article(article: Article, rules: Rules, recurring=frozenset()):
         "encoding_note": article.encoding_note, "sha256": article.sha256,
         "text_sha256": text_sha,
         **{k: (meta.get(k) or None) for k in ("outlet", "kind", "url", "published",
-                                               "date_basis", "language", "notes")},
+                                               "date_basis", "notes")},
+        # the manifest's language, else the body's, as read by its script and words
+        "language": meta.get("language") or detect_language(body),
+        "language_basis": "manifest" if meta.get("language") else "detected",
         "profiles": ",".join(profiles) or None,
         # ftfy's count of character sequences that look like text decoded
         # with the wrong encoding ("courtâ€™s"); offsets stay in the raw text

@@ -24,7 +24,10 @@ def _boundaries(rules: Rules) -> re.Pattern:
     end no sentence: after an abbreviation (by word length, as lookbehinds
     need a fixed width), after a number abbreviation when a number follows
     ("No. 1", "Sept. 14"), after an initial ("J. Smith") or inside initials
-    ("U.S.", "e.g."). Group 1 closes a Latin sentence end, group 2 a Chinese one.
+    ("U.S.", "e.g."). Chinese sentences end at 。！？； (and at an ellipsis or a
+    half-width ! ? ; written after a Chinese character), with any closing
+    quotation marks or brackets (”」』）》) kept with the sentence. Group 1
+    closes a Latin sentence end, group 2 a Chinese one.
     """
     pattern = _boundary_cache.get(rules.fingerprint)
     if pattern is None:
@@ -40,7 +43,7 @@ def _boundaries(rules: Rules) -> re.Pattern:
         pattern = _boundary_cache[rules.fingerprint] = re.compile(
             r"[.!?…]" + "".join(guards) + r"[.!?…]*([\"'”’»)\]]*)\s+"
             r"(?=[\"'“‘«(\[#]?[A-Z0-9\u00C0-\u024F\u3400-\u9fff])"
-            r"|[。！？]+([”’」』）]*)\s*(?=\S)")
+            r"|(?:[。！？；]+|(?<=[\u3400-\u9fff])(?:…+|[!?;]+))([”’」』）》\"']*)\s*(?=\S)")
     return pattern
 
 

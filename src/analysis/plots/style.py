@@ -7,10 +7,13 @@ so no figure leaves the report without its n; ``save_figure`` writes it with
 no dates or random ids.
 """
 
+import importlib.util
 import io
+import logging
 from pathlib import Path
 
 import matplotlib
+from matplotlib import font_manager
 import matplotlib.pyplot as plt
 import numpy as np
 
@@ -25,11 +28,17 @@ SIDE_COLOURS = {"accuser": OKABE_ITO["blue"], "accused": OKABE_ITO["vermillion"]
 CYCLE = [OKABE_ITO[k] for k in ("blue", "orange", "green", "vermillion", "purple", "sky",
                                 "yellow", "grey")]
 FORMATS = ("png", "svg")
+# Chinese labels (outlets, case titles, words of Chinese topics) are drawn
+# with Noto Sans CJK SC from the pinned mplfonts package: matplotlib falls
+# back to it, glyph by glyph, for what DejaVu Sans lacks.
+CJK_FONT = "Noto Sans CJK SC"
+_CJK_FILE = ("fonts", "NotoSansCJKsc-Regular.otf")
 # Fixed fonts, sizes and resolution make the files the same on every machine
-# that has the pinned matplotlib (its DejaVu fonts ship inside the wheel);
-# the SVG hash salt fixes the ids matplotlib would otherwise draw at random.
+# that has the pinned matplotlib (its DejaVu fonts ship inside the wheel) and
+# the pinned mplfonts; the SVG hash salt fixes the ids matplotlib would
+# otherwise draw at random.
 STYLE = {
-    "font.family": "DejaVu Sans", "font.size": 9, "axes.titlesize": 10,
+    "font.family": ["DejaVu Sans", CJK_FONT], "font.size": 9, "axes.titlesize": 10,
     "axes.titleweight": "bold", "axes.titlelocation": "left", "axes.spines.top": False,
     "axes.spines.right": False, "axes.prop_cycle": matplotlib.cycler(color=CYCLE),
     "figure.dpi": 100, "savefig.dpi": 150, "figure.facecolor": "white",
@@ -42,8 +51,34 @@ STYLE = {
 _METADATA = {"png": {"Software": None}, "svg": {"Date": None, "Creator": None}}
 
 
-def new_figure(width=7.0, height=4.0, title="", n=""):
+def cjk_font_file() -> Path:
+    """The CJK font's file, found in the installed mplfonts package without
+    importing it (its import configures matplotlib in ways of its own)."""
+    spec = importlib.util.find_spec("mplfonts")
+    path = Path(spec.origin).parent.joinpath(*_CJK_FILE) if spec and spec.origin else None
+    if path is None or not path.is_file():
+        raise InputError(f"the CJK font {CJK_FONT} ({'/'.join(_CJK_FILE)} of the mplfonts "
+                         "package) is missing, so Chinese labels would draw as empty boxes; "
+                         "recreate the environment: rm -rf .venv && make venv.")
+    return path
+
+
+_registered = []
+
+
+def use_style():
+    """Apply the report's style, with the CJK font registered (once per process)."""
+    if not _registered:
+        font_manager.fontManager.addfont(str(cjk_font_file()))
+        # the CJK font has one weight: bold Chinese is drawn regular, and
+        # matplotlib need not say so on every bold title
+        logging.getLogger("matplotlib.font_manager").setLevel(logging.ERROR)
+        _registered.append(True)
     matplotlib.rcParams.update(STYLE)
+
+
+def new_figure(width=7.0, height=4.0, title="", n=""):
+    use_style()
     fig, ax = plt.subplots(figsize=(width, height), layout="constrained")
     fig.suptitle(title, x=0.01, ha="left", fontweight="bold", fontsize=10)
     ax.set_title(n, fontsize=8, fontweight="normal", color="#444444")

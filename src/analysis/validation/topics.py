@@ -6,20 +6,21 @@ import pandas as pd
 from sklearn.decomposition import NMF
 from sklearn.feature_extraction.text import TfidfVectorizer
 
-from .baseline import TOKEN_PATTERN
+from .words import STOP_WORDS, words
 
 
 def topics(texts: pd.Series, n_topics: int, seed: int, top_terms: int = 10,
            max_features: int = 20000):
-    """An NMF topic model of ``texts`` (TF-IDF of words and CJK characters,
-    English stop words removed; NNDSVDA start, so the fit is deterministic,
+    """An NMF topic model of ``texts`` (TF-IDF of words, Chinese cut into
+    words by jieba; English and Chinese function words removed; NNDSVDA start, so the fit is deterministic,
     ``seed`` fixed too). Returns (terms: topic, rank, term, weight; weights:
     texts × topics array), or (empty, None) when there are too few texts or
     words to fit ``n_topics``."""
     empty = pd.DataFrame(columns=["topic", "rank", "term", "weight"])
     if len(texts) < max(2, n_topics):
         return empty, None
-    vec = TfidfVectorizer(token_pattern=TOKEN_PATTERN, stop_words="english",
+    vec = TfidfVectorizer(tokenizer=words, token_pattern=None, lowercase=False,
+                          stop_words=sorted(STOP_WORDS),
                           max_features=max_features, sublinear_tf=True, dtype=np.float64)
     try:
         x = vec.fit_transform(pd.Series(texts).tolist())
