@@ -3,10 +3,18 @@
     .venv/bin/python benchmarks/devsets/coding/score_coding.py \
         --pages cleaning=DEV_PAGES --pages cleaning/heldout=HELDOUT_PAGES [--out WORK_DIR]
     .venv/bin/python benchmarks/devsets/coding/score_coding.py --evaluation EVAL_PAGES
+    .venv/bin/python benchmarks/devsets/coding/score_coding.py --set chinese --pages-dir ZH_PAGES
+    .venv/bin/python benchmarks/devsets/coding/score_coding.py --set chinese/evaluation \
+        --pages-dir ZH_EVAL_PAGES
 
-The first scores the development set, the second the held-out evaluation set
-(``evaluation/``: its own gold_codes.csv and sources.csv), once the codebook
-is frozen.
+The first scores the English development set, the second the held-out
+English evaluation set (``evaluation/``: its own gold_codes.csv and
+sources.csv), once the codebook is frozen. ``--set FOLDER`` scores any set
+kept that way in a folder here: ``chinese/`` (development) and
+``chinese/evaluation/`` (held out). A set with ``gold_cases.csv`` (page_id,
+case_id, lines: the registered cases the body discusses) is also scored for
+case linking: which of those cases the linker links to the page, at any
+confidence, and which others it links.
 
 The pages are the English article pages of the two cleaning sets
 (``benchmarks/devsets/cleaning`` and its ``heldout/``): their addresses,
@@ -52,13 +60,21 @@ def main():
                     help="the folder holding a set's page texts (set as in gold_codes.csv)")
     ap.add_argument("--evaluation", type=Path, metavar="DIR",
                     help="score the held-out evaluation set instead; DIR holds its page texts")
+    ap.add_argument("--set", metavar="FOLDER",
+                    help="score the set in FOLDER (relative to this script's folder), e.g. "
+                         "chinese; its pages are in --pages-dir")
+    ap.add_argument("--pages-dir", type=Path, metavar="DIR", help="the pages of --set")
     ap.add_argument("--out", type=Path, default=Path("/tmp/coding-devset-score"))
     ap.add_argument("--analysis", default=str(Path(sys.executable).with_name("analysis")))
     ap.add_argument("--codebook", type=Path, default=None,
                     help="score another codebook (default: the packaged one)")
     args = ap.parse_args()
     if args.evaluation:
-        folders, gold_file = {"evaluation": args.evaluation}, HERE / "evaluation" / "gold_codes.csv"
+        args.set, args.pages_dir = "evaluation", args.evaluation
+    if args.set:
+        if not args.pages_dir:
+            sys.exit("--set needs --pages-dir DIR: the folder holding its page texts.")
+        folders, gold_file = {args.set: args.pages_dir}, HERE / args.set / "gold_codes.csv"
     elif args.pages:
         folders, gold_file = dict(p.split("=", 1) for p in args.pages), HERE / "gold_codes.csv"
     else:
@@ -66,7 +82,7 @@ def main():
 
     gold = defaultdict(dict)  # doc id -> code -> 0/1
     for r in csv.DictReader(open(gold_file)):
-        gold[_doc_id(r.get("set", "evaluation"), r["page_id"])][r["code"]] = int(r["present"])
+        gold[_doc_id(r.get("set", args.set), r["page_id"])][r["code"]] = int(r["present"])
     codes = list(next(iter(gold.values())))
 
     corpus = args.out / "corpus"
@@ -79,7 +95,7 @@ def main():
         for set_name in sorted({d.split(":")[0] for d in gold}):
             if set_name not in folders:
                 sys.exit(f"--pages {set_name}=DIR is missing: gold_codes.csv codes its pages.")
-            where = HERE if set_name == "evaluation" else SETS
+            where = HERE if set_name == args.set else SETS
             sources = {r["page_id"]: r for r in csv.DictReader(open(where / set_name
                                                                     / "sources.csv"))}
             for doc in sorted(d for d in gold if d.startswith(set_name + ":")):
@@ -130,6 +146,28 @@ def main():
         print(f"{label:<20}{len(both):>6}{_fmt(_f1(tp, fp, fn)):>7}"
               f"{_fmt(ci['f1_low']) + '-' + _fmt(ci['f1_high']):>12}{_fmt(_alpha(both)):>8}"
               f"{_fmt(ci['alpha_low']) + '-' + _fmt(ci['alpha_high']):>12}")
+    if args.set and (HERE / args.set / "gold_cases.csv").is_file():
+        _score_cases(HERE / args.set / "gold_cases.csv", args.set, args.out / "processed")
+
+
+def _score_cases(gold_file, set_name, processed):
+    """Registered cases the gold says each page discusses, against the cases
+    the linker links to it (any confidence)."""
+    want = defaultdict(set)
+    for r in csv.DictReader(open(gold_file)):
+        want[f"{set_name}_{r['page_id']}".replace("/", "_")].add(r["case_id"])
+    m = pq.read_table(processed / "case_mentions.parquet", columns=["doc_id", "case_id"])
+    got = defaultdict(set)
+    for d, c in zip(m["doc_id"].to_pylist(), m["case_id"].to_pylist()):
+        got[d].add(c)
+    found = sum(len(want[d] & got[d]) for d in want)
+    total = sum(len(v) for v in want.values())
+    extra = sum(len(got[d] - want[d]) for d in set(got) | set(want))
+    print(f"\ncases: {found} of {total} page-case links found; {extra} links the gold lacks")
+    for d in sorted(set(want) | set(got)):
+        miss, more = sorted(want[d] - got[d]), sorted(got[d] - want[d])
+        if miss or more:
+            print(f"  {d}: missed {', '.join(miss) or '-'}; extra {', '.join(more) or '-'}")
 
 
 def _doc_id(set_name, page_id):
