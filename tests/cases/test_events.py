@@ -4,6 +4,7 @@ and the ledger."""
 import pytest
 
 from analysis.cases.dates import resolve
+from analysis.cases.registry import load_registry
 from conftest import run_cli, table, write_corpus
 
 W = "000_8b4f6d6c62240631", "001_edab2e6d0a5b9686", "002_5d940f0a5119fa01"
@@ -18,8 +19,8 @@ def _event(events, case, segment, event):
 
 def test_seed_cases_have_their_main_events_with_the_side_they_favour(seed_build):
     ev = table(seed_build, "case_events")
-    dismissed = _event(ev, "chengdu_metro_2023", "p2.s1", "outcome.court_ruling")
-    assert dismissed.favours == "accuser" and dismissed.target == "he"
+    ruled = _event(ev, "chengdu_metro_2023", "p6.s1", "outcome.court_ruling")
+    assert ruled.favours == "accuser" and ruled.target == "accusers"  # "the two women"
     suit = _event(ev, "chengdu_metro_2023", "p5.s2", "outcome.civil_suit")
     assert (suit.actor, suit.date, suit.date_precision) == ("he", "2023-08", "month")
     assert suit.date_approximate and suit.date_text == "In August"
@@ -29,6 +30,9 @@ def test_seed_cases_have_their_main_events_with_the_side_they_favour(seed_build)
     assert dropped.favours == "accused" and dropped.date == "2021-09-07"  # "Last week"
     assert dropped.date_precision == "week"
     assert _event(ev, "alibaba_2021", "p2.s1", "outcome.employment").favours == "accuser"
+    # "was fired and detained by police": passive, so against the party named before
+    detained = _event(ev, "alibaba_2021", "p2.s1", "outcome.police_action")
+    assert detained.favours == "accuser" and "passive" in detained.favours_rule
     leak = _event(ev, "alibaba_2021", "p10.s1", "outcome.employment")
     assert (leak.target, leak.favours) == ("leakers", "accused")
     assert "kris_wu_2021" not in set(ev.case_id)
@@ -48,12 +52,20 @@ def test_event_evidence_is_exact_raw_text(seed_build):
 
 def test_the_ledger_has_a_row_per_case_with_traceable_cells(seed_build):
     ledger = table(seed_build, "case_ledger").set_index("case_id")
-    assert len(ledger) == 6 and ledger.loc["kris_wu_2021", "n_events"] == 0
+    assert list(ledger.index) == [c.case_id for c in load_registry().cases]
+    assert ledger.loc["kris_wu_2021", "n_events"] == 0
     chengdu = ledger.loc["chengdu_metro_2023"]
-    assert chengdu.civil.startswith("court ruling (favours accuser")
-    assert chengdu.civil_evidence.startswith(f"{W[0]} p6.s1:")
+    # the appeal he is considering, told after the ruling in the same month:
+    # the order is flagged, the ruling named
+    assert chengdu.civil == ("appeal (favours neutral, 2023-12); order uncertain: court ruling "
+                             "(favours accuser) may be later")
+    assert chengdu.civil_evidence.startswith(f"{W[0]} p9.s1:")
     alibaba = ledger.loc["alibaba_2021"]
-    assert alibaba.employment == "employment (favours accused)"  # the leakers, fired last
+    # the manager fired in August; the undated firing of the leakers may be later
+    assert alibaba.employment == ("employment (favours accuser, 2021-08); order uncertain: "
+                                  "employment (favours accused) may be later")
+    # the dropped prosecution, not the detention a later clause mentions
+    assert alibaba.criminal == "prosecution (favours accused, 2021-09-07)"
     assert ledger.loc["he_qian_deng_fei_2018", "balance"] < 0
 
 

@@ -19,7 +19,11 @@ from ..core.text import (SLICE_BYTES, char_offsets, join_utf8, normalize_with_of
                          same_positions, slices)
 from .registry import Registry
 
-CONFIDENCE = {"alias": 1.0, "surname": 0.6, "context": 0.3}
+CONFIDENCE = {"alias": 1.0, "surname": 0.6, "descriptor": 0.6, "context": 0.3}
+# surnames that are also English words: at the start of a sentence and before
+# a lower-case word ("He said"), they are that word, not the name
+WORD_LIKE_SURNAMES = frozenset({"He", "Ma", "Yu", "Du", "Su", "An", "Mo", "Bo", "Gu", "So"})
+_OPENING = " \"'“‘(["
 _str = pa.string()
 CASES = pa.schema([
     ("case_id", _str), ("title", _str), ("year", pa.int32()), ("place", _str),
@@ -27,7 +31,8 @@ CASES = pa.schema([
 ])
 MENTIONS = pa.schema([
     ("doc_id", _str), ("segment_id", _str), ("paragraph_id", _str), ("case_id", _str),
-    ("party_id", _str), ("role", _str), ("evidence", _str), ("start", pa.int64()),
+    ("party_id", _str), ("role", _str), ("side", _str), ("evidence", _str),
+    ("start", pa.int64()),
     ("end", pa.int64()), ("confidence", pa.float64()), ("reason", _str),
 ])
 LINK_COLUMNS = ["doc_id", "segment_id", "unit", "role", "parent_id", "text", "raw", "start",
@@ -46,8 +51,8 @@ def link_segments(segments, registry: Registry) -> pa.Table:
     return linker.mentions(segments)
 
 
-_ALIAS, _SURNAME, _CONTEXT = 0, 1, 2
-_REASONS = ("alias", "surname", "context")
+_ALIAS, _SURNAME, _CONTEXT, _DESCRIPTOR = 0, 1, 2, 3
+_REASONS = ("alias", "surname", "context", "descriptor")
 
 
 class Linker:
@@ -90,9 +95,24 @@ class Linker:
               para_row[(doc_ids[i], parents[i])]) for i in body.tolist()],
             dtype=np.int64).reshape(-1, 3))
         del doc_ids, parents, para_row
-        which, start, end, expr = _scan_sentences(self.scanner.db,
-                                                  piece["text"].take(body).to_pylist())
-        self._hits.append(np.stack([off + body[which], start, end, expr], axis=1))
+        texts = piece["text"].take(body).to_pylist()
+        which, start, end, expr = _scan_sentences(self.scanner.db, texts)
+        keep = self._not_pronouns(texts, which, start, end, expr)
+        self._hits.append(np.stack([off + body[which], start, end, expr], axis=1)[keep])
+
+    def _not_pronouns(self, texts, which, start, end, expr) -> np.ndarray:
+        """False for a surname that is also an English word ("He") standing at
+        the start of its sentence before a lower-case word: the pronoun."""
+        owners = self.scanner.owners
+        keep = np.ones(len(which), dtype=bool)
+        for n, (w, s_, e_, x) in enumerate(zip(which.tolist(), start.tolist(), end.tolist(),
+                                               expr.tolist())):
+            o = owners[x]
+            if o.kind == "surname" and o.surname in WORD_LIKE_SURNAMES:
+                text = texts[w]
+                after = text[e_:].lstrip(" ,")
+                keep[n] = bool(text[:s_].strip(_OPENING)) or after[:1].isupper()
+        return keep
 
     def resolve(self) -> None:
         """Every mention of the documents scanned, as arrays sorted in reading
@@ -159,15 +179,17 @@ class Linker:
                 if not any(a < e_ and s_ < b for a, b in spans):
                     found.append((row, s_, e_, x, para))
                     spans.append((s_, e_))
-            for s_, e_, x in sorted(h for h in mine if owners[h[2]].kind == "surname"):
+            for s_, e_, x in sorted(h for h in mine if owners[h[2]].kind != "alias"):
                 if not any(a <= s_ < b for a, b in spans):
                     found.append((row, s_, e_, x, para))
         return found
 
     def _resolve(self, found: list) -> list:
         """(row, start, end, case_id, party, reason, paragraph) of each of a
-        document's matches that links: every alias, and each surname of a case
-        that an alias in the document names (of several, see _Nearest)."""
+        document's matches that links: every alias; each surname of a case
+        that an alias in the document names; each descriptor ("his wife") of
+        a case an alias names before it in the document or in its own
+        paragraph (of several cases, see _Nearest)."""
         owners, surnames = self.scanner.owners, self.scanner.surnames
         aliases = [(f[0], f[1], f[4], owners[f[3]].case_id) for f in found
                    if owners[f[3]].kind == "alias"]
@@ -180,11 +202,14 @@ class Linker:
                 out.append((row, s_, e_, o.case_id, o.party, _ALIAS, para))
                 continue
             options = [(c, p) for c, p in surnames[o.surname] if c in linked]
+            if o.kind == "descriptor":
+                options = [(c, p) for c, p in options if nearest.named_before(c, row, s_, para)]
             if len(options) > 1:
                 chosen = nearest.case({c for c, _ in options}, row, s_, para)
                 options = [opt for opt in options if opt[0] == chosen]
             if options:
-                out.append((row, s_, e_, options[0][0], options[0][1], _SURNAME, para))
+                out.append((row, s_, e_, options[0][0], options[0][1],
+                            _DESCRIPTOR if o.kind == "descriptor" else _SURNAME, para))
         return out
 
     def mentions(self, piece: pa.Table) -> pa.Table:
@@ -234,6 +259,7 @@ class Linker:
             out["case_id"].append(case_ids[case])
             out["party_id"].append(p.party_id if p else None)
             out["role"].append(p.role if p else None)
+            out["side"].append(p.side if p else None)
             out["evidence"].append(sraw[rs:re_])
             out["start"].append(start + rs)
             out["end"].append(start + re_)
@@ -262,6 +288,13 @@ class _Nearest:
         for row, start, para, case in sorted(aliases):
             self.by_case.setdefault(case, []).append((row, start))
             self.by_para.setdefault(para, []).append((row, start, case))
+
+    def named_before(self, case: str, row: int, start: int, para: int) -> bool:
+        """Whether an alias names ``case`` before (row, start), or anywhere in
+        paragraph ``para``."""
+        named = self.by_case.get(case, [])
+        k = bisect_left(named, (row, start))
+        return k > 0 or any(c == case for _, _, c in self.by_para.get(para, ()))
 
     def case(self, cases: set, row: int, start: int, para: int) -> str:
         same = [(r, s, c) for r, s, c in self.by_para.get(para, ()) if c in cases]

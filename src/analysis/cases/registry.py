@@ -21,8 +21,12 @@ from ..core.errors import InputError
 from ..core.fileio import read_mapping
 
 ROLES = ("accuser", "accused", "supporter", "institution")
-_CASE_KEYS = {"case_id", "title", "year", "place", "aliases", "notes", "sources", "parties"}
-_PARTY_KEYS = {"party_id", "name", "role", "aliases", "surnames"}
+SIDES = ("accuser", "accused")
+_CASE_KEYS = {"case_id", "title", "year", "place", "aliases", "descriptors", "notes", "sources",
+              "parties"}
+_PARTY_KEYS = {"party_id", "name", "role", "supports", "pronoun", "aliases", "descriptors",
+               "surnames"}
+PRONOUNS = ("he", "she", "they")
 _ID = re.compile(r"[a-z0-9_]+")
 
 
@@ -34,6 +38,16 @@ class Party:
     role: str
     aliases: tuple = ()
     surnames: tuple = ()
+    supports: str = ""  # a supporter's side: accuser or accused
+    descriptors: tuple = ()
+    pronoun: str = ""  # he, she or they: how the coverage refers back to the party
+
+    @property
+    def side(self) -> str:
+        """The side this party's fortunes count for: accuser, accused or neutral."""
+        if self.role == "supporter":
+            return self.supports
+        return self.role if self.role in SIDES else "neutral"
 
 
 @dataclass(frozen=True)
@@ -46,22 +60,25 @@ class Case:
     notes: str = ""
     sources: tuple = ()
     parties: tuple = ()
+    descriptors: tuple = ()
 
 
 class Owner(NamedTuple):
     """What one expression of the scanner stands for: an alias of a case (of
-    one of its parties, or of the case itself), or a bare surname, which
-    linking resolves to a case named nearby."""
+    one of its parties, or of the case itself), or a bare surname or a
+    descriptor ("his wife", "the TV host"), which linking resolves to a case
+    named nearby."""
 
-    kind: str  # "alias" or "surname"
+    kind: str  # "alias", "surname" or "descriptor"
     case_id: str | None = None  # an alias's case
     party: Party | None = None  # an alias's party; None for a case alias
-    surname: str = ""  # a surname as written
+    surname: str = ""  # a surname as written, or a descriptor's key
 
 
 class Scanner(NamedTuple):
     """A registry compiled for scanning: the Hyperscan database, the Owner of
-    each expression id, and the (case id, party) pairs each surname may mean."""
+    each expression id, and the (case id, party) pairs each surname or
+    descriptor may mean (party None: the case itself)."""
 
     db: hyperscan.Database
     owners: list
@@ -96,6 +113,17 @@ class Registry:
                 exprs.append(rf"\b{re.escape(name)}\b".encode())
                 flags.append(som)
                 owners.append(Owner("surname", surname=name))
+            # descriptors: any case, keyed apart from surnames
+            described = {}
+            for c in self.cases:
+                for d, party in [(d, None) for d in c.descriptors] + [
+                        (d, p) for p in c.parties for d in p.descriptors]:
+                    described.setdefault(descriptor_key(d), []).append((c.case_id, party))
+            for key in sorted(described):
+                exprs.append(_bounded(key).encode())
+                flags.append(som | hyperscan.HS_FLAG_CASELESS)
+                owners.append(Owner("descriptor", surname=key))
+            surnames.update(described)
             db = hyperscan.Database(mode=hyperscan.HS_MODE_BLOCK)
             db.compile(expressions=exprs, ids=list(range(len(exprs))), elements=len(exprs),
                        flags=flags)
@@ -103,8 +131,15 @@ class Registry:
         return self._compiled["scanner"]
 
 
+def descriptor_key(text: str) -> str:
+    """A descriptor as the scanner and the linker know it: lower case, single
+    spaces, prefixed so that it never meets a surname of the same letters."""
+    return "descriptor:" + " ".join(str(text).lower().split())
+
+
 def _bounded(text: str) -> str:
     """An alias as a word-bounded pattern; any white space between its words."""
+    text = text.removeprefix("descriptor:")
     body = r"\s+".join(re.escape(w) for w in text.split())
     # ASCII word boundaries, as the scanner has: a Chinese name gets none
     return (r"\b" if re.match(r"\w", text, re.ASCII) else "") + body + (
@@ -151,6 +186,8 @@ def load_registry(path=None) -> Registry:
         for a in spec.get("aliases") or []:
             _check_name(problems, f"{where}: alias", a)
             _claim(problems, alias_owner, a, cid, where)
+        for d in spec.get("descriptors") or []:
+            _check_name(problems, f"{where}: descriptor", d)
         parties, party_ids = [], set()
         for j, ps in enumerate(spec.get("parties") or [], start=1):
             pid = str((ps or {}).get("party_id") or "")
@@ -167,6 +204,18 @@ def load_registry(path=None) -> Registry:
             if ps.get("role") not in ROLES:
                 problems.append(f"{pwhere}: role {ps.get('role')!r} is not one of "
                                 f"{', '.join(ROLES)}.")
+            supports = str(ps.get("supports") or "")
+            if ps.get("role") == "supporter" and supports not in SIDES:
+                problems.append(f"{pwhere}: a supporter must say whose side it is on: add "
+                                "supports: accuser (or supports: accused).")
+            elif ps.get("role") != "supporter" and supports:
+                problems.append(f"{pwhere}: only a supporter has supports; remove it.")
+            for d in ps.get("descriptors") or []:
+                _check_name(problems, f"{pwhere}: descriptor", d)
+            pronoun = str(ps.get("pronoun") or "")
+            if pronoun and pronoun not in PRONOUNS:
+                problems.append(f"{pwhere}: pronoun {pronoun!r} is not one of "
+                                f"{', '.join(PRONOUNS)}.")
             for a in ps.get("aliases") or []:
                 _check_name(problems, f"{pwhere}: alias", a)
                 _claim(problems, alias_owner, a, cid, where)
@@ -174,14 +223,16 @@ def load_registry(path=None) -> Registry:
                 _check_name(problems, f"{pwhere}: surname", name, caseless=False)
             parties.append(Party(cid, pid, str(ps.get("name") or pid), str(ps.get("role")),
                                  tuple(str(a) for a in ps.get("aliases") or []),
-                                 tuple(str(s) for s in ps.get("surnames") or [])))
+                                 tuple(str(s) for s in ps.get("surnames") or []), supports,
+                                 tuple(str(d) for d in ps.get("descriptors") or []), pronoun))
         if not parties:
             problems.append(f"{where}: no parties; list at least the accuser and the accused.")
         cases.append(Case(cid, str(spec.get("title", "")), spec.get("year") or 0,
                           str(spec.get("place") or ""),
                           tuple(str(a) for a in spec.get("aliases") or []),
                           " ".join(str(spec.get("notes") or "").split()),
-                          tuple(str(s) for s in spec.get("sources") or []), tuple(parties)))
+                          tuple(str(s) for s in spec.get("sources") or []), tuple(parties),
+                          tuple(str(d) for d in spec.get("descriptors") or [])))
     if problems:
         raise InputError(problems)
     return Registry(version, hashlib.sha256(raw).hexdigest(), tuple(cases))

@@ -108,11 +108,12 @@ def _link_batches(path, registry, book, published, tmp):
     """(mentions, events, unlinked) of each batch of whole documents, or of
     each piece of a huge document, in order."""
     linker, spill = None, tmp / "pieces.arrows"
+    parties = {(c.case_id, p.party_id): p for c in registry.cases for p in c.parties}
     for piece, last in _paragraph_pieces(document_batches(path, BATCH_ROWS, LINK_COLUMNS,
                                                           HOLD_ROWS)):
         if last and linker is None:  # the whole batch at once
             m = link_segments(piece, registry)
-            yield m, *detect_events(piece, m, book, published)
+            yield m, *detect_events(piece, m, book, published, parties)
             continue
         if linker is None:
             linker, sink = Linker(registry), pa.ipc.new_stream(spill, piece.schema)
@@ -128,7 +129,7 @@ def _link_batches(path, registry, book, published, tmp):
             for batch in source:
                 piece = pa.Table.from_batches([batch])
                 m = linker.mentions(piece)
-                yield m, *detect_events(piece, m, book, published)
+                yield m, *detect_events(piece, m, book, published, parties)
                 del batch, piece, m
         spill.unlink()
         linker = None

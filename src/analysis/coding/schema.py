@@ -9,7 +9,8 @@ from dataclasses import dataclass, field
 
 FAMILIES = ("generic_frame", "issue_frame", "backlash", "outcome")
 SENTENCE_FAMILIES = ("outcome",)  # coded per sentence; the others per paragraph
-FAVOURS = ("accuser", "accused", "neutral", "against_target", "for_target", "against_actor")
+FAVOURS = ("accuser", "accused", "neutral", "unresolved", "against_target", "for_target",
+           "against_actor", "for_actor")
 
 
 @dataclass(frozen=True)

@@ -23,8 +23,10 @@ from ..core.fileio import write_bytes_atomic
 OKABE_ITO = {"blue": "#0072B2", "vermillion": "#D55E00", "green": "#009E73",
              "orange": "#E69F00", "sky": "#56B4E9", "purple": "#CC79A7",
              "yellow": "#F0E442", "grey": "#999999", "black": "#000000"}
+# "unresolved" (the side could not be told) is drawn apart from "neutral"
+# (the event favours neither side)
 SIDE_COLOURS = {"accuser": OKABE_ITO["blue"], "accused": OKABE_ITO["vermillion"],
-                "neutral": OKABE_ITO["grey"]}
+                "neutral": OKABE_ITO["grey"], "unresolved": OKABE_ITO["black"]}
 CYCLE = [OKABE_ITO[k] for k in ("blue", "orange", "green", "vermillion", "purple", "sky",
                                 "yellow", "grey")]
 FORMATS = ("png", "svg")

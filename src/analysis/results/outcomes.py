@@ -13,12 +13,12 @@ from ..cases.events import EVENTS
 from ..cases.ledger import ledger
 from .selection import date_bounds
 
-SIDES = ("accuser", "accused", "neutral")
+SIDES = ("accuser", "accused", "neutral", "unresolved")
 
 
 def outcomes_by_type(case_events: pd.DataFrame, events: list) -> pd.DataFrame:
     """Events per type (codebook order) and side favoured: index event, columns
-    accuser, accused, neutral, total."""
+    accuser, accused, neutral, unresolved, total."""
     out = pd.crosstab(case_events["event"], case_events["favours"])
     out = out.reindex(index=events, columns=list(SIDES), fill_value=0)
     out.index.name = "event"
