@@ -13,6 +13,7 @@ December", "will rule on Tuesday", 将于) resolves forward from the article's
 date.
 """
 
+import calendar
 import re
 from dataclasses import dataclass
 from datetime import date, timedelta
@@ -185,6 +186,17 @@ def _resolved(kind: str, m, pub: tuple, future: bool) -> When:
     if pub[1]:
         return When(f"{pub[0]:04d}-{pub[1]:02d}", "month", True, expr)
     return When(None, None, True, expr)
+
+
+def day_span(partial: str) -> tuple:
+    """(first, last) ISO day a partial date covers: "2021" is 2021-01-01 to
+    2021-12-31, "2021-09" all of September, a full date itself."""
+    parts = partial.split("-")
+    if len(parts) == 3:
+        return partial, partial
+    month = int(parts[1]) if len(parts) == 2 else 12
+    last = f"{parts[0]}-{month:02d}-{calendar.monthrange(int(parts[0]), month)[1]:02d}"
+    return (partial + "-01-01")[:10], last
 
 
 def _parse(published):

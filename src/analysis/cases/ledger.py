@@ -9,11 +9,10 @@ one before it have overlapping intervals and differ, the cell says the order
 is uncertain and names the other event, rather than choosing silently.
 """
 
-import calendar
-
 import pyarrow as pa
 
 from ..core.parquet import shared_pylist
+from .dates import day_span
 
 _str = pa.string()
 ARENAS = {"criminal": ("outcome.police_action", "outcome.prosecution"),
@@ -29,16 +28,11 @@ LEDGER = pa.schema([("case_id", _str), ("title", _str), ("n_events", pa.int32())
 
 
 def interval(date: str | None, published: str | None = None) -> tuple:
-    """(first, last) ISO day of a partial date; for an undated event, from
-    the beginning of time ("") to the end of its article's date."""
+    """(first, last) ISO day of an event's partial date; for an undated event,
+    from the beginning of time ("") to the end of its article's date."""
     if not date:
-        return "", interval(published)[1] if published else ""
-    parts = date.split("-")
-    if len(parts) == 3:
-        return date, date
-    month = int(parts[1]) if len(parts) == 2 else 12
-    last = f"{parts[0]}-{month:02d}-{calendar.monthrange(int(parts[0]), month)[1]:02d}"
-    return (date + "-01-01")[:10], last
+        return "", day_span(published)[1] if published else ""
+    return day_span(date)
 
 
 def ledger(events: pa.Table, titles: dict, order: dict) -> pa.Table:

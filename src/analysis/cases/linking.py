@@ -66,6 +66,10 @@ class Linker:
 
     def __init__(self, registry: Registry):
         self.scanner = registry.scanner()
+        # expression ids of the surnames that are also English words
+        self._word_like = np.array([x for x, o in enumerate(self.scanner.owners)
+                                    if o.kind == "surname" and o.surname in WORD_LIKE_SURNAMES],
+                                   dtype=np.int64)
         self.case_ids = sorted({c.case_id for c in registry.cases})
         self.parties = [p for c in registry.cases for p in c.parties]
         self._party_index = {id(p): n for n, p in enumerate(self.parties)}
@@ -103,15 +107,12 @@ class Linker:
     def _not_pronouns(self, texts, which, start, end, expr) -> np.ndarray:
         """False for a surname that is also an English word ("He") standing at
         the start of its sentence before a lower-case word: the pronoun."""
-        owners = self.scanner.owners
         keep = np.ones(len(which), dtype=bool)
-        for n, (w, s_, e_, x) in enumerate(zip(which.tolist(), start.tolist(), end.tolist(),
-                                               expr.tolist())):
-            o = owners[x]
-            if o.kind == "surname" and o.surname in WORD_LIKE_SURNAMES:
-                text = texts[w]
-                after = text[e_:].lstrip(" ,")
-                keep[n] = bool(text[:s_].strip(_OPENING)) or after[:1].isupper()
+        # only the few hits of such surnames are looked at, one by one
+        for n in np.flatnonzero(np.isin(expr, self._word_like)).tolist():
+            text, s_, e_ = texts[which[n]], int(start[n]), int(end[n])
+            after = text[e_:].lstrip(" ,")
+            keep[n] = bool(text[:s_].strip(_OPENING)) or after[:1].isupper()
         return keep
 
     def resolve(self) -> None:

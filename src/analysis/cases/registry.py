@@ -27,6 +27,7 @@ _CASE_KEYS = {"case_id", "title", "year", "place", "aliases", "descriptors", "no
 _PARTY_KEYS = {"party_id", "name", "role", "supports", "pronoun", "aliases", "descriptors",
                "surnames"}
 PRONOUNS = ("he", "she", "they")
+DESCRIPTOR = "descriptor:"  # the key prefix of a descriptor among the surnames
 _ID = re.compile(r"[a-z0-9_]+")
 
 
@@ -113,17 +114,20 @@ class Registry:
                 exprs.append(rf"\b{re.escape(name)}\b".encode())
                 flags.append(som)
                 owners.append(Owner("surname", surname=name))
-            # descriptors: any case, keyed apart from surnames
+            # descriptors: any case
             described = {}
             for c in self.cases:
                 for d, party in [(d, None) for d in c.descriptors] + [
                         (d, p) for p in c.parties for d in p.descriptors]:
-                    described.setdefault(descriptor_key(d), []).append((c.case_id, party))
-            for key in sorted(described):
-                exprs.append(_bounded(key).encode())
+                    described.setdefault(" ".join(d.lower().split()), []).append(
+                        (c.case_id, party))
+            for text in sorted(described):
+                exprs.append(_bounded(text).encode())
                 flags.append(som | hyperscan.HS_FLAG_CASELESS)
-                owners.append(Owner("descriptor", surname=key))
-            surnames.update(described)
+                owners.append(Owner("descriptor", surname=DESCRIPTOR + text))
+            # keyed apart from surnames, so "He" the surname and a descriptor
+            # "he" could never meet
+            surnames.update((DESCRIPTOR + text, v) for text, v in described.items())
             db = hyperscan.Database(mode=hyperscan.HS_MODE_BLOCK)
             db.compile(expressions=exprs, ids=list(range(len(exprs))), elements=len(exprs),
                        flags=flags)
@@ -131,15 +135,8 @@ class Registry:
         return self._compiled["scanner"]
 
 
-def descriptor_key(text: str) -> str:
-    """A descriptor as the scanner and the linker know it: lower case, single
-    spaces, prefixed so that it never meets a surname of the same letters."""
-    return "descriptor:" + " ".join(str(text).lower().split())
-
-
 def _bounded(text: str) -> str:
     """An alias as a word-bounded pattern; any white space between its words."""
-    text = text.removeprefix("descriptor:")
     body = r"\s+".join(re.escape(w) for w in text.split())
     # ASCII word boundaries, as the scanner has: a Chinese name gets none
     return (r"\b" if re.match(r"\w", text, re.ASCII) else "") + body + (

@@ -9,11 +9,9 @@ the same bytes whenever its inputs are.
 import pandas as pd
 import pyarrow as pa
 
-from ..cases.events import EVENTS
+from ..cases.events import EVENTS, SIDES
 from ..cases.ledger import ledger
 from .selection import date_bounds
-
-SIDES = ("accuser", "accused", "neutral", "unresolved")
 
 
 def outcomes_by_type(case_events: pd.DataFrame, events: list) -> pd.DataFrame:

@@ -7,11 +7,11 @@ partitioned dataframe can all call them. Rows are sorted, so a table's CSV is
 the same bytes whenever its inputs are.
 """
 
-import calendar
 import re
 
 import pandas as pd
 
+from ..cases.dates import day_span
 from ..core.errors import InputError
 
 _DATE = re.compile(r"\d{4}(-\d{2}(-\d{2})?)?")
@@ -22,17 +22,9 @@ def date_bounds(published: pd.Series) -> tuple:
     "2021-09-14"); missing or malformed dates give missing bounds."""
     text = published.astype("string")
     text = text.where(text.str.fullmatch(_DATE.pattern).fillna(False).astype(bool))
-    first = text.map(lambda d: (d + "-01-01")[:10], na_action="ignore").astype("string")
-    last = text.map(_last_day, na_action="ignore").astype("string")
+    first = text.map(lambda d: day_span(d)[0], na_action="ignore").astype("string")
+    last = text.map(lambda d: day_span(d)[1], na_action="ignore").astype("string")
     return first, last
-
-
-def _last_day(date: str) -> str:
-    parts = date.split("-")
-    if len(parts) == 3:
-        return date
-    month = int(parts[1]) if len(parts) == 2 else 12
-    return f"{parts[0]}-{month:02d}-{calendar.monthrange(int(parts[0]), month)[1]:02d}"
 
 
 def select_documents(documents: pd.DataFrame, outlets=(), date_from=None, date_to=None):
