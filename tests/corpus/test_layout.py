@@ -83,6 +83,8 @@ def test_a_repeated_headline_and_a_page_without_a_headline():
     ("Read more: Court rejects an activist's appeal", "boilerplate", "read_more"),
     ("Related: Court rejects an activist's appeal", "boilerplate", "related_link"),
     ("相关阅读", "boilerplate", "related_link"),
+    ("Read this: A singer is detained in Beijing", "boilerplate", "related_link"),
+    ("Watch: The activist speaks outside the court", "boilerplate", "related_link"),
     ("当前位置：首页 > 新闻 > 社会", "boilerplate", "breadcrumb"),
     ("News / China / Society", "credit", "agency_credit"),
     ("跳转至内容", "boilerplate", "skip_link_zh"),
