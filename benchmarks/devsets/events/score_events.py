@@ -1,11 +1,13 @@
 """Score the outcome events and case links against the hand-coded pages.
 
-    .venv/bin/python benchmarks/devsets/events/score_events.py PAGES_DIR [--out WORK_DIR]
+    .venv/bin/python benchmarks/devsets/events/score_events.py PAGES_DIR [--set evaluation]
+        [--out WORK_DIR]
 
 PAGES_DIR holds each page's text as the search tool returned it
 (PAGEID.txt; sources.csv gives the address, the query and the sha256 of the
-text that was coded). The pages are built into one corpus with the real
-``analysis build``; each event the pipeline links to a case is placed on the
+text that was coded). ``--set evaluation`` scores the held-out pages in
+evaluation/ instead of the development pages here. The pages are built
+into one corpus with the real ``analysis build``; each event the pipeline links to a case is placed on the
 raw line holding its evidence and compared with ``gold_events.csv`` by
 (page, line, case, event type), several gold rows of one key counting once:
 
@@ -35,11 +37,13 @@ HERE = Path(__file__).resolve().parent
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("pages", type=Path)
+    ap.add_argument("--set", choices=("development", "evaluation"), default="development")
     ap.add_argument("--out", type=Path, default=Path("/tmp/events-devset-score"))
     ap.add_argument("--analysis", default=str(Path(sys.executable).with_name("analysis")))
     args = ap.parse_args()
+    here = HERE / "evaluation" if args.set == "evaluation" else HERE
 
-    sources = list(csv.DictReader(open(HERE / "sources.csv", encoding="utf-8")))
+    sources = list(csv.DictReader(open(here / "sources.csv", encoding="utf-8")))
     corpus = args.out / "corpus"
     shutil.rmtree(args.out, ignore_errors=True)
     corpus.mkdir(parents=True)
@@ -65,7 +69,7 @@ def main():
     out = args.out / "processed"
 
     gold = {}
-    for r in csv.DictReader(open(HERE / "gold_events.csv", encoding="utf-8")):
+    for r in csv.DictReader(open(here / "gold_events.csv", encoding="utf-8")):
         gold.setdefault((r["page_id"], int(r["line_no"]), r["case_id"], r["event"]), r["side"])
     lines = pq.read_table(out / "lines.parquet", columns=["doc_id", "line_no", "start", "end"])
     spans = defaultdict(list)
