@@ -25,6 +25,8 @@ from .release.archive import make_release, verify
 from .release.citation import ZENODO, read_citation, zenodo_json
 from .report.execution import NotebookFailed
 from .validation.agreement import alpha_table
+from .validation.event_sheets import (EVENTS_DIR, NONE, blank_event_sheet, is_event_sheet,
+                                      presence, read_event_sheets, side_alpha)
 from .validation.sheets import (EVALUATION, blank_sheet, coding_sets, read_coders, read_sheets,
                                 sample_units, sheet_codes, sheet_documents)
 from .workflow import run_all, run_pipeline
@@ -153,9 +155,14 @@ def _parser():
     sh.add_argument("--seed", type=int, default=20261122, help="seed of the draw")
     sh.add_argument("--stratify", default=None,
                     help="a documents column to stratify the draw by, e.g. outlet")
+    sh.add_argument("--events", action="store_true",
+                    help="write an outcome-event sheet (case, event type, side, date per "
+                    "paragraph) instead of a code sheet; --out must be in --coding's events/ "
+                    "subfolder")
     sh.add_argument("--evaluation", action="store_true",
                     help="draw an evaluation sheet: only documents no development sheet in "
-                    "--coding names; --out must be in that folder's evaluation/ subfolder")
+                    "--coding names (of the same kind); --out must be in the evaluation/ "
+                    "subfolder")
     sh.add_argument("--coding", type=Path, default=paths.CODING,
                     help="coding folder whose development sheets --evaluation leaves out "
                     "(default: data/coding)")
@@ -164,8 +171,9 @@ def _parser():
 
     ag = sub.add_parser("agreement", help="check coding sheets; Krippendorff's alpha per code")
     ag.add_argument("sheets", type=Path, nargs="*",
-                    help="sheets (default: every *.csv in data/coding except coders.csv, and in "
-                    "data/coding/evaluation)")
+                    help="sheets, code or event sheets (default: every *.csv in data/coding "
+                    "except coders.csv, in data/coding/evaluation, data/coding/events and "
+                    "data/coding/events/evaluation)")
     sheet_opts(ag)
     ag.set_defaults(func=_agreement)
 
@@ -292,47 +300,84 @@ def _sheet(args):
                          "row `coder,description` for them first.")
     if args.out.exists():
         raise InputError(f"{args.out} already exists and may hold codes; choose another name.")
+    if args.events and args.unit != "paragraph":
+        raise InputError("--unit: events are coded per body paragraph; leave --unit out with "
+                         "--events.")
+    folder = args.coding / EVENTS_DIR if args.events else args.coding
+    where = folder / EVALUATION if args.evaluation else folder
+    if args.events or args.evaluation:
+        kind = (("an evaluation " if args.evaluation else "a development ")
+                + ("event sheet" if args.events else "sheet"))
+        if args.out.resolve().parent != where.resolve():
+            raise InputError(f"--out: {kind} goes in {where}/ (e.g. {where / args.out.name}), "
+                             f"where the report reads it as {kind}.")
     exclude = set()
     if args.evaluation:
-        if args.out.resolve().parent != (args.coding / EVALUATION).resolve():
-            raise InputError(f"--out: an evaluation sheet goes in {args.coding / EVALUATION}/ "
-                             f"(e.g. {args.coding / EVALUATION / args.out.name}), where the "
-                             "report reads it as evaluation, apart from the development "
-                             "sheets.")
-        exclude = sheet_documents(coding_sets(args.coding, paths.CODERS.name).get(
-            "development", []))
+        exclude = sheet_documents(coding_sets(folder, paths.CODERS.name).get("development", []))
     documents, segments, labels = _sheet_inputs(args.processed)
     units = sample_units(documents, segments, args.unit, args.n, args.seed, args.stratify,
                          exclude)
-    sheet = blank_sheet(units, sheet_codes(labels), args.coder)
-    write_bytes_atomic(args.out, csv_bytes(sheet))
-    print(f"Wrote {shown(args.out)}: {len(units)} {args.unit}(s) x "
-          f"{sheet['code'].nunique()} codes for {args.coder} (seed {args.seed}"
-          + (f", stratified by {args.stratify}" if args.stratify else "") + "). Fill the value "
-          "column with 1 or 0 from the codebook's definitions (`analysis methods`).")
+    drawn = (f"{len(units)} {args.unit}(s)", f"seed {args.seed}"
+             + (f", stratified by {args.stratify}" if args.stratify else ""))
+    if args.events:
+        sheet = blank_event_sheet(units, args.coder)
+        write_bytes_atomic(args.out, csv_bytes(sheet))
+        print(f"Wrote {shown(args.out)}: an event sheet of {drawn[0]} for {args.coder} "
+              f"({drawn[1]}). For each paragraph write its events (event, case_id, side, date; "
+              f"one row per event, copying doc_id and segment_id) or {NONE} "
+              "(data/coding/README.md).")
+    else:
+        sheet = blank_sheet(units, sheet_codes(labels), args.coder)
+        write_bytes_atomic(args.out, csv_bytes(sheet))
+        print(f"Wrote {shown(args.out)}: {drawn[0]} x {sheet['code'].nunique()} codes for "
+              f"{args.coder} ({drawn[1]}). Fill the value column with 1 or 0 from the "
+              "codebook's definitions (`analysis methods`).")
     if args.evaluation:
         kept = (~documents["doc_id"].isin(list(exclude))).sum()
         print(f"Evaluation units, drawn from the {kept} documents no development sheet names. "
               "Code them blind, without looking at the automated codes, and leave the codebook "
-              f"(version {load_codebook().version}) as it is until the report has measured "
-              "them.")
+              f"(version {load_codebook().version}) and the case registry as they are until "
+              "the report has measured them.")
     return 0
 
 
 def _agreement(args):
-    sheets = args.sheets or [p for files in coding_sets(paths.CODING, paths.CODERS.name)
-                             .values() for p in files]
+    sheets = args.sheets or [p for folder in (paths.CODING, paths.CODING / EVENTS_DIR)
+                             for files in coding_sets(folder, paths.CODERS.name).values()
+                             for p in files]
     if not sheets:
         raise InputError(f"{paths.CODING}: no coding sheets yet; write one with "
                          "`analysis sheet --coder ID --out FILE`.")
     documents, segments, labels = _sheet_inputs(args.processed)
-    codes = labels.loc[labels["family"] != "outcome", "code"].tolist()
-    coded = read_sheets(sheets, codes, documents, segments, read_coders(args.coders))
-    table = alpha_table(coded)
-    print(f"{len(coded)} coded value(s) from {len(sheets)} sheet(s), "
-          f"{coded['coder'].nunique()} coder(s).")
-    with pd.option_context("display.max_rows", None, "display.width", 120):
-        print(table.to_string(index=False, na_rep="-", float_format="{:.3f}".format))
+    coders = read_coders(args.coders)
+    kinds = {True: [], False: []}
+    for path in sheets:
+        kinds[is_event_sheet(path)].append(path)
+    def show():
+        return pd.option_context("display.max_rows", None, "display.width", 120)
+
+    if kinds[False]:
+        codes = labels.loc[labels["family"] != "outcome", "code"].tolist()
+        coded = read_sheets(kinds[False], codes, documents, segments, coders)
+        print(f"{len(coded)} coded value(s) from {len(kinds[False])} sheet(s), "
+              f"{coded['coder'].nunique()} coder(s).")
+        with show():
+            print(alpha_table(coded).to_string(index=False, na_rep="-",
+                                               float_format="{:.3f}".format))
+    if kinds[True]:
+        events = labels.loc[labels["family"] == "outcome", "code"].tolist()
+        cases = read_table("cases", args.processed)["case_id"]
+        coded = read_event_sheets(kinds[True], events, cases, documents, segments,
+                                  coders).assign(set="development")
+        print(f"\n{int((coded['event'] != NONE).sum())} event(s) in "
+              f"{coded[['doc_id', 'segment_id']].drop_duplicates().shape[0]} paragraph(s) from "
+              f"{len(kinds[True])} event sheet(s), {coded['coder'].nunique()} coder(s). "
+              "Alpha of the event types' presence, then of the side:")
+        with show():
+            print(alpha_table(presence(coded, events)).to_string(
+                index=False, na_rep="-", float_format="{:.3f}".format))
+            print(side_alpha(coded, events).to_string(
+                index=False, na_rep="-", float_format="{:.3f}".format))
     return 0
 
 

@@ -19,6 +19,7 @@ from analysis import __version__
 from analysis.cases.registry import load_registry
 from analysis.coding.codebook import load_codebook
 from analysis.core import paths
+from analysis.corpus.cleaning import load_rules
 from analysis.report.parameters import declared_parameters
 from conftest import run_cli, write_corpus
 
@@ -108,7 +109,8 @@ def test_report_runs_every_notebook_and_the_page_shows_every_figure_and_table(se
     for sidecar in sidecars:
         info = json.loads(sidecar.read_text())
         assert info["caption"] and info["n"].startswith("n = ") and info["inputs"]
-        assert info["versions"] == {"analysis": __version__, "cleaning_rules": "2.0.0",
+        assert info["versions"] == {"analysis": __version__,
+                                    "cleaning_rules": load_rules(paths.CLEANING_RULES).version,
                                     "codebook": CODEBOOK_VERSION,
                                     "registry": load_registry().version}
         if info["kind"] == "figure":
@@ -334,6 +336,55 @@ def test_the_validation_section_shows_agreement_with_n_disagreements_and_the_bas
 
 
 @pytest.mark.slow
+def test_event_sheets_validate_the_events_and_the_outcomes_notebook_says_how_far(
+        seed_report, tmp_path):
+    import pandas as pd
+
+    # the seed event sheet is development data: notebook 3 says the events are not validated
+    out = seed_report[0] / "reports"
+    caption = json.loads((out / "figures" / "outcomes_by_type.json").read_text())["caption"]
+    assert "(events not validated; development fit only)" in caption
+    assert ("Validation of these events: not validated: only development fit, on 30 paragraphs"
+            in said(out / "notebooks" / "03_outcomes.ipynb"))
+    versus = pd.read_csv(out / "tables" / "event_agreement.csv")
+    assert set(versus["set"]) == {"development"}
+    types = versus["code"].nunique() - 1
+    sheet = paths.CODING / "events" / "seed_events_coder_b.csv"
+    hand = pd.read_csv(sheet, dtype=str, keep_default_na=False)
+    pooled = versus[versus["code"] == "(pooled)"].iloc[0]
+    assert pooled["units"] == 30 * types  # every seed paragraph, every event type
+    assert pooled["events"] <= (hand["event"] != "none").sum()
+    assert 0 < pooled["side_right"] <= pooled["case_right"] <= pooled["events"]
+    page = said(out / "notebooks" / "05_validation.ipynb")
+    assert "No event evaluation sheet exists for these documents" in page
+    # one seed document's events move to an evaluation sheet
+    root = copy_report(seed_report[0], tmp_path)
+    held = "002_5d940f0a5119fa01"
+    events = root / "coding" / "events"
+    (events / "evaluation").mkdir()
+    blind = events / "evaluation" / "blind_b.csv"
+    hand[hand["doc_id"] == held].to_csv(blind, index=False)
+    hand[hand["doc_id"] != held].to_csv(events / sheet.name, index=False)
+    assert sorted(ran(report(root))) == ["03_outcomes", "05_validation"]
+    out = root / "reports"
+    paragraphs = hand.loc[hand["doc_id"] == held, "segment_id"].nunique()
+    caption = json.loads((out / "tables" / "case_ledger.json").read_text())["caption"]
+    assert f"(events validated on {paragraphs} held-out paragraphs)" in caption
+    versus = pd.read_csv(out / "tables" / "event_agreement.csv")
+    assert list(versus["set"].unique()) == ["evaluation", "development"]
+    pooled = versus[versus["code"] == "(pooled)"].set_index("set")
+    assert pooled.loc["evaluation", "units"] == paragraphs * types
+    assert pooled.loc["evaluation", ["f1_low", "f1_high"]].notna().all()
+    assert "Result, on the evaluation sheets" in said(out / "notebooks" / "05_validation.ipynb")
+    # the disagreements, input to the next revision, leave the held-out document out
+    disagree = pd.read_csv(out / "tables" / "event_disagreements.csv", keep_default_na=False)
+    assert len(disagree) and held not in set(disagree["doc_id"])
+    prov = json.loads((out / "provenance.json").read_text())
+    assert prov["inputs"]["coding_sheets"]["coding/events/evaluation/blind_b.csv"] == (
+        hashlib.sha256(blind.read_bytes()).hexdigest())
+
+
+@pytest.mark.slow
 def test_the_report_labels_development_agreement_as_fit_and_evaluation_as_the_result(
         seed_report, tmp_path):
     import pandas as pd
@@ -384,7 +435,7 @@ def test_the_report_labels_development_agreement_as_fit_and_evaluation_as_the_re
     disagree = pd.read_csv(tables / "disagreements.csv", keep_default_na=False)
     assert len(disagree) and held.strip(",") not in set(disagree["doc_id"])
     prov = json.loads((root / "reports" / "provenance.json").read_text())
-    assert prov["inputs"]["coding_sheets"]["evaluation/blind_a.csv"] == hashlib.sha256(
+    assert prov["inputs"]["coding_sheets"]["coding/evaluation/blind_a.csv"] == hashlib.sha256(
         blind.read_bytes()).hexdigest()
     # a document coded in both sets is not held out: refused, by sheet, line and column
     sheet.write_text("".join(lines), encoding="utf-8")

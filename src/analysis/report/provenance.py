@@ -23,6 +23,14 @@ PACKAGES = ("pandas", "numpy", "pyarrow", "matplotlib", "scikit-learn", "papermi
             "nbformat", "nbconvert", "ipykernel", "mistune", "hyperscan", "krippendorff")
 
 
+def _sheets(dependencies) -> dict:
+    """{sheet as named in the coding folder (coding/events/x.csv): sha256} of
+    every coding sheet the notebooks read."""
+    return {f"{deps.get('labels', {}).get(folder, Path(folder).name)}/{f}": sha
+            for deps in dependencies for folder, sums in deps.get("folders", {}).items()
+            for f, sha in sums.items()}
+
+
 def module_sha(relpath: str):
     p = paths.PACKAGE.parent / relpath
     return sha256_file(p) if p.is_file() else None
@@ -70,11 +78,8 @@ def provenance(processed, corpus_dir, out_dir, params_path, version, packages, p
                        "sha256": sha256_file(params_path)},
         "inputs": {"manifest_sha256": sha256_file(manifest) if manifest.is_file() else None,
                    "inputs_sha256": stages["build"].get("inputs_sha256"),
-                   "coding_sheets": {f"{Path(folder).name}/{f}": sha
-                                     for p in notebooks
-                                     for folder, sums in entries[p.stem].get(
-                                         "dependencies", {}).get("folders", {}).items()
-                                     for f, sha in sums.items()}},
+                   "coding_sheets": _sheets(entries[p.stem].get("dependencies", {})
+                                            for p in notebooks)},
         "stages": stages,
         "processed": {f: sha256_file(processed / f) for f in files},
         "citation": ({"file": "CITATION.cff",

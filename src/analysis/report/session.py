@@ -31,13 +31,17 @@ from ..core.fileio import csv_bytes, csv_checksums, sha256_file, write_bytes_ato
 from ..core.stages import STAMPS, stamp_checksums
 from ..plots.style import FORMATS, save_figure
 from ..results.selection import select_documents
+from ..validation.event_sheets import EVENTS_DIR, read_event_sheets
+from ..validation.event_sheets import ROWS as EVENT_ROWS  # the columns of its rows
 from ..validation.sheets import (EVALUATION, coding_sets, held_out_problems, read_coders,
                                  read_sheets)
 
 # processed tables read in this process: {file name: sha256}
 _READ: dict = {}
-# folders of manual coding sheets read in this process: {folder as given: {file: sha256}}
+# folders of manual coding sheets read in this process: {folder as given: {file: sha256}},
+# and the name of each within its coding folder ({folder as given: "coding/events"})
 _FOLDERS: dict = {}
+_LABELS: dict = {}
 # Markdown's specials, and "$", which JupyterLab and nbconvert take for maths
 _MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]<>()#+!|~$])")
 
@@ -98,25 +102,51 @@ class Session:
         subfolder, named evaluation/NAME; an evaluation document that a
         development sheet codes too is refused (``held_out_problems``). None or
         a folder without sheets gives no rows. Remembers every file's checksum."""
-        columns = ["set", "sheet", "line", "unit", "doc_id", "segment_id", "coder", "code",
-                   "value", "note"]
+        def read(files, segments, coders):
+            labels = self.read("code_labels")
+            codes = labels.loc[labels["family"] != "outcome", "code"].tolist()
+            return read_sheets(files, codes, self.all_documents, segments, coders)
+
+        return self._sheets(coding_dir, None, read, ["set", "sheet", "line", "unit", "doc_id",
+                                                     "segment_id", "coder", "code", "value",
+                                                     "note"])
+
+    def event_sheets(self, coding_dir):
+        """The outcome-event sheets of ``coding_dir``'s events/ subfolder
+        (``validation.event_sheets``), as ``coding_sheets`` reads paragraph
+        sheets: checked, restricted to the selected documents, ``set``
+        development or evaluation (events/evaluation/), held out. Columns set,
+        then ``event_sheets.ROWS``."""
+        def read(files, segments, coders):
+            labels = self.read("code_labels")
+            events = labels.loc[labels["family"] == "outcome", "code"].tolist()
+            cases = self.read("cases", columns=["case_id"])["case_id"]
+            return read_event_sheets(files, events, cases, self.all_documents, segments,
+                                     coders)
+
+        return self._sheets(coding_dir, EVENTS_DIR, read, ["set", *EVENT_ROWS])
+
+    def _sheets(self, coding_dir, sub, read, columns):
+        """The sheets of ``coding_dir``/``sub`` and its evaluation/ folder, read
+        with ``read(files, segments, coders)``, as ``coding_sheets`` says."""
         if coding_dir is None:
             return pd.DataFrame(columns=columns)
-        folder = Path(coding_dir)
-        for sub in (folder, folder / EVALUATION):
-            sums = csv_checksums(sub)
-            _FOLDERS[str(sub)] = sums
-            self.inputs.update({f"{sub.name}/{f}": sha for f, sha in sums.items()})
+        root = Path(coding_dir)
+        folder = root / sub if sub else root
+        for where in (folder, folder / EVALUATION):
+            sums = csv_checksums(where)
+            _FOLDERS[str(where)] = sums
+            # named from the coding folder, wherever it is: coding/events/evaluation
+            _LABELS[str(where)] = label = (Path(root.name) / where.relative_to(root)).as_posix()
+            self.inputs.update({f"{label}/{f}": sha for f, sha in sums.items()})
         sets = coding_sets(folder, paths.CODERS.name)
         if not sets:
             return pd.DataFrame(columns=columns)
-        labels = self.read("code_labels")
-        codes = labels.loc[labels["family"] != "outcome", "code"].tolist()
         segments = self.read("segments", columns=["doc_id", "segment_id", "unit", "role"],
                              filters=[("unit", "=", "paragraph"), ("role", "=", "body")])
-        coders = read_coders(folder / paths.CODERS.name)
-        coded = pd.concat([read_sheets(files, codes, self.all_documents, segments, coders)
-                           .assign(set=name) for name, files in sets.items()], ignore_index=True)
+        coders = read_coders(Path(coding_dir) / paths.CODERS.name)
+        coded = pd.concat([read(files, segments, coders).assign(set=name)
+                           for name, files in sets.items()], ignore_index=True)
         coded["sheet"] = coded["sheet"].where(coded["set"] != EVALUATION,
                                               EVALUATION + "/" + coded["sheet"])
         if problems := held_out_problems(coded):
@@ -188,8 +218,9 @@ def escape_markdown(value) -> str:
 
 def dependencies() -> dict:
     """What this process used: the processed tables read, the folders of
-    coding sheets read, and the package modules imported, each file with its
-    checksum (module paths relative to src/)."""
+    coding sheets read (with their names in the coding folder), and the
+    package modules imported, each file with its checksum (module paths
+    relative to src/)."""
     modules = {}
     for name, module in sorted(sys.modules.items()):
         path = getattr(module, "__file__", None)
@@ -197,7 +228,7 @@ def dependencies() -> dict:
             path = Path(path)
             modules[path.relative_to(paths.PACKAGE.parent).as_posix()] = sha256_file(path)
     return {"tables": dict(sorted(_READ.items())), "folders": dict(sorted(_FOLDERS.items())),
-            "modules": modules}
+            "labels": dict(sorted(_LABELS.items())), "modules": modules}
 
 
 def write_dependencies(path) -> None:

@@ -56,15 +56,16 @@ def alpha_table(sheet: pd.DataFrame, coders=None) -> pd.DataFrame:
     sheet = sheet.assign(unit_key=sheet["doc_id"] + "\0" + sheet["segment_id"])
     rows = []
     for (unit, code), g in sheet.groupby(["unit", "code"], sort=True):
-        rows.append(_alpha_row(unit, code, g))
+        rows.append(alpha_row(unit, code, g))
     for unit, g in sheet.groupby("unit", sort=True):
-        rows.append(_alpha_row(unit, "(pooled)", g.assign(unit_key=g["unit_key"] + "\0"
-                                                          + g["code"])))
+        rows.append(alpha_row(unit, "(pooled)", g.assign(unit_key=g["unit_key"] + "\0"
+                                                         + g["code"])))
     return pd.DataFrame(rows, columns=["unit", "code", "units", "coders", "alpha", "verdict"]
                         ).astype({"alpha": "float64"})
 
 
-def _alpha_row(unit, code, g):
+def alpha_row(unit, code, g) -> dict:
+    """One row of ``alpha_table`` for the rows ``g`` (unit_key, coder, value)."""
     counts = g.groupby("unit_key")["coder"].nunique()
     a = alpha(g)
     return {"unit": unit, "code": code, "units": int((counts >= 2).sum()),
