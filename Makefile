@@ -41,8 +41,8 @@ test: venv ## run the test suite, on every core
 quick: venv ## run the fast tests only (no notebooks, no releases): under 2 minutes
 	@$(BIN)/python -m pytest -n auto --dist loadscope -m "not slow"
 
-lab: venv ## open JupyterLab on notebooks/
-	@$(BIN)/jupyter lab --ServerApp.root_dir=notebooks
+lab: venv ## open JupyterLab at the repository root, in notebooks/ (outputs go to scratch/)
+	@$(BIN)/jupyter lab --ServerApp.root_dir=. --FileContentsManager.preferred_dir=notebooks
 
 bench: venv ## benchmark the pipeline, the coder and the report on 100,000 generated articles, and peak memory on one 50 MB article (not a test)
 	@$(BIN)/python benchmarks/bench_pipeline.py

@@ -543,20 +543,30 @@ def test_notebooks_are_committed_without_outputs_and_default_to_the_report_param
 
 
 @pytest.mark.slow
-def test_opened_with_their_defaults_the_notebooks_run_and_save_what_the_report_saved(
+def test_opened_with_their_defaults_the_notebooks_run_and_never_touch_the_report(
         seed_report, tmp_path):
     """As in JupyterLab: the working directory is notebooks/, no parameters
-    are injected, and the processed tables sit in ../data/processed."""
+    are injected, and the processed tables sit in ../data/processed. They
+    write what the report saved, into ../scratch, and leave ../reports as it
+    was, with a filter too (given as one string, as `papermill -p` gives it)."""
     import papermill
 
     shutil.copytree(seed_report[0] / "processed", tmp_path / "data" / "processed")
     shutil.copytree(paths.CODING, tmp_path / "data" / "coding")
+    shutil.copytree(seed_report[0] / "reports", tmp_path / "reports")
+    before = checksums(tmp_path / "reports")
     notebooks = shutil.copytree(paths.NOTEBOOKS, tmp_path / "notebooks")
     for name in NOTEBOOKS:
         papermill.execute_notebook(str(notebooks / f"{name}.ipynb"),
                                    str(tmp_path / f"{name}.out.ipynb"), cwd=str(notebooks),
                                    kernel_name="python3", progress_bar=False)
-    made = {f: s for f, s in checksums(tmp_path / "reports").items()}
+    made = checksums(tmp_path / "scratch")
     report_files = checksums(seed_report[0] / "reports")
     assert made and made == {f: report_files[f] for f in made}
     assert set(made) == {f for f in report_files if f.startswith(("figures/", "tables/"))}
+    papermill.execute_notebook(str(notebooks / "02_framing.ipynb"), str(tmp_path / "f.ipynb"),
+                               cwd=str(notebooks), kernel_name="python3", progress_bar=False,
+                               parameters={"outlets": "Sixth Tone"})
+    assert checksums(tmp_path / "reports") == before
+    assert "2 document(s) from other outlets left out" in said(tmp_path / "f.ipynb")
+    assert checksums(tmp_path / "scratch") != made

@@ -50,7 +50,8 @@ class Session:
     """Processed tables of the selected documents, and deterministic saving.
 
     ``processed_dir`` holds the pipeline's tables; figures go to
-    ``output_dir/figures`` and tables to ``output_dir/tables``. Raises
+    ``output_dir/figures`` and tables to ``output_dir/tables``. ``outlets``
+    and ``figure_formats`` are lists, or one string for one item. Raises
     InputError when the processed tables are missing or a filter is malformed.
     """
 
@@ -58,7 +59,7 @@ class Session:
                  date_from=None, date_to=None):
         self.processed = Path(processed_dir)
         self.output = Path(output_dir)
-        self.formats = tuple(figure_formats)
+        self.formats = as_tuple(figure_formats)
         if not (self.processed / "documents.parquet").is_file():
             raise InputError(f"{self.processed}: no processed corpus here; run `make report` "
                              "(or `analysis build`) first, or set processed_dir.")
@@ -67,7 +68,7 @@ class Session:
         self.inputs = {}
         self._saved = 0
         self.all_documents = self.read("documents")
-        self.documents, self.notes = select_documents(self.all_documents, tuple(outlets or ()),
+        self.documents, self.notes = select_documents(self.all_documents, as_tuple(outlets),
                                                       date_from, date_to)
         self.doc_ids = set(self.documents["doc_id"])
 
@@ -209,6 +210,14 @@ def _versions(processed: Path) -> dict:
             continue
     return {"analysis": __version__, "cleaning_rules": keys.get("rules_version"),
             "codebook": keys.get("codebook_version"), "registry": keys.get("registry_version")}
+
+
+def as_tuple(value) -> tuple:
+    """A list parameter as a tuple: one string (``papermill -p outlets "Sixth
+    Tone"``) is one item, not its letters; None is empty."""
+    if value is None:
+        return ()
+    return (value,) if isinstance(value, str) else tuple(value)
 
 
 def escape_markdown(value) -> str:
