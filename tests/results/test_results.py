@@ -1,11 +1,14 @@
 """The report's tables and figures as functions: selection by outlet and
 date, counts the figures rest on, and deterministic figure files."""
 
+import matplotlib.dates as mdates
+import matplotlib.pyplot as plt
+import numpy as np
 import pandas as pd
 import pytest
 
 from analysis import plots
-from analysis.results import backlash, framing, measures, selection
+from analysis.results import backlash, corpus, framing, measures, outcomes, selection
 from analysis.core.errors import InputError
 
 DOCS = pd.DataFrame({"doc_id": ["a", "b", "c", "d"],
@@ -112,3 +115,70 @@ def test_frame_scores_are_the_share_of_questions_with_the_articles_length_beside
     table = framing.with_length(scores, docs)
     assert table.loc["b"].tolist() == [0.25, 4, 1500]
     assert list(table.columns) == ["frame.conflict", "body paragraphs", "body characters"]
+
+
+def test_counts_get_whole_number_ticks_and_years_without_documents_stay_on_the_axis():
+    docs = pd.DataFrame({"doc_id": ["a", "b", "c", "d"],
+                         "published": ["2019-05-01", "2019", "2022-01-09", None]})
+    by_year = corpus.documents_by_year(docs)
+    assert by_year.to_dict("list") == {"year": ["2019", "2020", "2021", "2022", "(not given)"],
+                                       "documents": [2, 0, 0, 1, 1]}
+    fig = plots.bars(by_year.set_index("year")["documents"], "Years", "n = 4", "Documents")
+    fig.canvas.draw()
+    ticks = fig.axes[0].get_xticks()
+    assert len(ticks) and all(float(t).is_integer() for t in ticks)
+    plt.close(fig)
+
+
+def test_a_role_has_one_colour_whatever_roles_a_corpus_has():
+    def colours(table):
+        fig = plots.stacked_bars(table, "Roles", "n = 1", "Characters",
+                                 colours=plots.ROLE_COLOURS)
+        found = {c.get_label(): c.patches[0].get_facecolor() for c in fig.axes[0].containers}
+        plt.close(fig)
+        return found
+    one = colours(pd.DataFrame({"title": [10], "body": [90], "comment": [5]}, index=["a"]))
+    two = colours(pd.DataFrame({"body": [80], "boilerplate": [20]}, index=["b"]))
+    assert one["body"] == two["body"]
+    assert one["body"] != one["title"]
+
+
+def test_binary_data_get_two_colours_and_a_legend_not_a_colour_scale():
+    table = pd.DataFrame({"Legal process": [1, 0], "Gender norms": [0, 1]}, index=["d1", "d2"])
+    fig = plots.heatmap(table, "Present", "n = 2", vmax=1, label="present (1)", binary=True)
+    assert len(fig.axes) == 1  # no colour bar axes
+    assert [t.get_text() for t in fig.legends[0].get_texts()] == ["present (1)", "absent (0)"]
+    plt.close(fig)
+
+
+def test_the_co_occurrence_diagonal_is_kept_off_the_colour_scale():
+    table = pd.DataFrame([[40, 3], [3, 25]], index=["A", "B"], columns=["A", "B"])
+    fig = plots.heatmap(table, "Both", "n = 50", label="paragraphs", diagonal=True)
+    image = fig.axes[0].get_images()[0]
+    assert image.get_clim() == (0, 3)  # the scale is the off-diagonal cells'
+    assert image.get_array().mask.tolist() == [[True, False], [False, True]]
+    texts = sorted(t.get_text() for t in fig.axes[0].texts)
+    assert texts == ["25", "3", "3", "40"]  # the diagonal's values are still written
+    plt.close(fig)
+
+
+def test_an_event_dated_to_a_year_is_drawn_over_the_year_not_on_1_january():
+    events = pd.DataFrame({"case_id": ["c1", "c1"], "event": ["outcome.appeal"] * 2,
+                           "favours": ["accuser", "accused"], "date": ["2021", "2022-03-04"],
+                           "date_precision": ["year", "day"],
+                           "date_approximate": [False, False], "doc_id": ["d", "d"],
+                           "segment_id": ["p1.s1", "p2.s1"], "evidence": ["x", "y"]})
+    dated = outcomes.timeline(events, pd.DataFrame({"case_id": ["c1"], "title": ["C"]}))
+    assert dated["until"].dt.strftime("%Y-%m-%d").tolist() == ["2021-12-31", "2022-03-04"]
+    fig = plots.event_timeline(dated, "T", "n = 2")
+    ax = fig.axes[0]
+    points = np.concatenate([c.get_offsets() for c in ax.collections
+                             if hasattr(c, "get_offsets") and len(c.get_offsets())
+                             and c.__class__.__name__ == "PathCollection"])
+    days = sorted(mdates.num2date(x).strftime("%Y-%m-%d") for x, _ in points)
+    assert days == ["2021-07-02", "2022-03-04"]  # the middle of 2021; the day itself
+    spans = [c for c in ax.collections if c.__class__.__name__ == "LineCollection"]
+    (start, _), (end, _) = spans[0].get_segments()[0]
+    assert (mdates.num2date(start).date().isoformat(),
+            mdates.num2date(end).date().isoformat()) == ("2021-01-01", "2022-01-01")
+    plt.close(fig)

@@ -6,7 +6,7 @@ whole public surface.
 """
 
 from .charts import alpha_bars, bars, event_timeline, grouped_bars, heatmap, stacked_bars
-from .style import FORMATS, OKABE_ITO, SIDE_COLOURS, save_figure
+from .style import FORMATS, OKABE_ITO, ROLE_COLOURS, SIDE_COLOURS, save_figure
 
-__all__ = ["FORMATS", "OKABE_ITO", "SIDE_COLOURS", "alpha_bars", "bars", "event_timeline",
+__all__ = ["FORMATS", "OKABE_ITO", "ROLE_COLOURS", "SIDE_COLOURS", "alpha_bars", "bars", "event_timeline",
            "grouped_bars", "heatmap", "save_figure", "stacked_bars"]

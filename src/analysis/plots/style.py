@@ -27,6 +27,10 @@ OKABE_ITO = {"blue": "#0072B2", "vermillion": "#D55E00", "green": "#009E73",
 # (the event favours neither side)
 SIDE_COLOURS = {"accuser": OKABE_ITO["blue"], "accused": OKABE_ITO["vermillion"],
                 "neutral": OKABE_ITO["grey"], "unresolved": OKABE_ITO["black"]}
+# the roles cleaning gives lines, one colour each whatever roles a corpus has
+ROLE_COLOURS = {"title": OKABE_ITO["blue"], "body": OKABE_ITO["orange"],
+                "caption": OKABE_ITO["green"], "credit": OKABE_ITO["vermillion"],
+                "comment": OKABE_ITO["purple"], "boilerplate": OKABE_ITO["sky"]}
 CYCLE = [OKABE_ITO[k] for k in ("blue", "orange", "green", "vermillion", "purple", "sky",
                                 "yellow", "grey")]
 FORMATS = ("png", "svg")
@@ -94,12 +98,16 @@ def say_empty(ax, what):
     ax.set_yticks([])
 
 
-def bar_axes(ax, labels, xlabel: str, share: bool, legend=False):
+def bar_axes(ax, labels, xlabel: str, share: bool, legend=False, counts=False):
     """The shared look of horizontal bars: labels top to bottom, the x label,
-    a 0-100% axis for shares, and the legend when there are several series."""
+    a 0-100% axis for shares, whole-number ticks for ``counts``, and the
+    legend when there are several series."""
     ax.set_yticks(np.arange(len(labels)), [str(i) for i in labels])
     ax.invert_yaxis()
     ax.set_xlabel(xlabel)
+    if counts:
+        ax.xaxis.set_major_locator(matplotlib.ticker.MaxNLocator(integer=True))
+        ax.xaxis.set_major_formatter(matplotlib.ticker.StrMethodFormatter("{x:,.0f}"))
     if share:
         ax.set_xlim(0, 1)
         ax.xaxis.set_major_formatter(matplotlib.ticker.PercentFormatter(1.0))

@@ -30,12 +30,19 @@ def count_by(documents: pd.DataFrame, column: str) -> pd.DataFrame:
 
 
 def documents_by_year(documents: pd.DataFrame) -> pd.DataFrame:
-    """Documents per publication year ("(not given)" for undated), by year."""
+    """Documents per publication year, every year from the first to the last
+    (a year without documents shows 0, so the axis keeps time), then
+    "(not given)" for undated documents when there are any."""
     year = documents["published"].astype("string").str.slice(0, 4)
     year = year.where(year.str.fullmatch(r"\d{4}").fillna(False).astype(bool))
-    out = year.fillna("(not given)").value_counts().rename_axis("year").reset_index(
-        name="documents")
-    return out.sort_values("year").reset_index(drop=True)
+    counts = year.dropna().astype(int).value_counts()
+    years = (range(counts.index.min(), counts.index.max() + 1) if len(counts) else [])
+    out = pd.DataFrame({"year": [str(y) for y in years],
+                        "documents": [int(counts.get(y, 0)) for y in years]})
+    undated = int(year.isna().sum())
+    if undated:
+        out.loc[len(out)] = ["(not given)", undated]
+    return out.astype({"documents": "int64"})
 
 
 def cleaning_audit(lines: pd.DataFrame) -> pd.DataFrame:

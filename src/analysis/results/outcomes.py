@@ -27,19 +27,21 @@ def outcomes_by_type(case_events: pd.DataFrame, events: list) -> pd.DataFrame:
 
 def timeline(case_events: pd.DataFrame, cases: pd.DataFrame) -> pd.DataFrame:
     """Dated events for a timeline: case_id, case (title), event, favours,
-    date (ISO as precise as known), when (the first day of that date, a
-    Timestamp), precision, approximate, doc_id, segment_id, evidence; sorted by
+    date (ISO as precise as known), when and until (the first and last day
+    of that date, Timestamps), precision, approximate, doc_id, segment_id,
+    evidence; sorted by
     case, date and place. Undated events are left out; count them with
     ``case_events['date'].isna()``."""
     dated = case_events[case_events["date"].notna()].copy()
-    first, _ = date_bounds(dated["date"])
+    first, last = date_bounds(dated["date"])
     dated["when"] = pd.to_datetime(first, format="%Y-%m-%d")
+    dated["until"] = pd.to_datetime(last, format="%Y-%m-%d")
     titles = dict(zip(cases["case_id"], cases["title"]))
     dated["case"] = dated["case_id"].map(titles)
     dated = dated.rename(columns={"date_precision": "precision",
                                   "date_approximate": "approximate"})
-    cols = ["case_id", "case", "event", "favours", "date", "when", "precision", "approximate",
-            "doc_id", "segment_id", "evidence"]
+    cols = ["case_id", "case", "event", "favours", "date", "when", "until", "precision",
+            "approximate", "doc_id", "segment_id", "evidence"]
     return dated[cols].sort_values(["case_id", "when", "doc_id", "segment_id"]).reset_index(
         drop=True)
 
