@@ -22,7 +22,7 @@ from analysis.core import paths
 from analysis.core.errors import InputError
 from analysis.release import archive as release_archive
 from analysis.release.archive import MANIFEST, NAME, write_archive
-from analysis.release.citation import PLACEHOLDER, read_citation, zenodo_json
+from analysis.release.citation import placeholders, read_citation, zenodo_json
 from conftest import run_cli
 
 IDENTITY = {"GIT_AUTHOR_NAME": "Release Test", "GIT_AUTHOR_EMAIL": "release@example.org",
@@ -71,8 +71,18 @@ def test_release_refuses_a_dirty_tree_and_placeholder_authors(tmp_path):
     proc = run_cli("release", "--root", root, check=2)
     assert "the working tree has uncommitted changes" in proc.stderr
     assert "notes.txt" in proc.stderr
-    assert f"still hold placeholders ('{PLACEHOLDER}')" in proc.stderr
+    assert ("CITATION.cff: authors[0].name, repository-code, "
+            "preferred-citation.authors[0].name, preferred-citation.repository-code still "
+            "hold(s) a placeholder; fill them in.") in proc.stderr
     assert not (root / "dist").exists() and not list((root / "reports").glob("*.html"))
+
+
+def test_every_way_of_writing_a_placeholder_is_caught_with_its_field():
+    cff = {"title": "A study", "authors": [{"name": "Ann Author"}, {"name": "TODO"}],
+           "repository-code": "https://example.org/x", "abstract": "To-Be-Filled_In later",
+           "keywords": ["todolist", "framing"]}
+    assert placeholders(cff) == ["authors[1].name", "repository-code", "abstract"]
+    assert placeholders({"title": "Filled in by the owner", "doi": "10.5281/zenodo.1"}) == []
 
 
 def test_release_refuses_a_tracked_symbolic_link_before_rebuilding(tmp_path):
@@ -97,7 +107,7 @@ def released(tmp_path_factory):
     text = cff.read_text(encoding="utf-8")
     text = text.replace("AUTHORS (to be filled in by the project owner)", "Test, Author")
     text = text.replace("https://example.org/REPOSITORY-ADDRESS-TO-BE-FILLED-IN",
-                        "https://example.org/metoo-news")
+                        "https://gitlab.com/test-author/metoo-news")
     cff.write_text(text, encoding="utf-8")
     run_cli("citation", "--root", root, check=0)
     (root / EMPTY_ARTICLE).write_bytes(b"")

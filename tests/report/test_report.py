@@ -12,6 +12,7 @@ import socket
 from html.parser import HTMLParser
 from pathlib import Path
 
+import pandas as pd
 import pytest
 import yaml
 
@@ -103,7 +104,11 @@ def test_report_runs_every_notebook_and_the_page_shows_every_figure_and_table(se
     page = (out / "index.html").read_text()
     parser = Links()
     parser.feed(page)
-    assert parser.links and all((out / link).is_file() for link in parser.links)
+    assert parser.links
+    for link in parser.links:  # a link into a notebook points at a cell it has
+        path, _, anchor = link.partition("#")
+        assert (out / path).is_file(), link
+        assert not anchor or f'id="{anchor}"' in (out / path).read_text(), link
     sidecars = sorted((out / "figures").glob("*.json")) + sorted((out / "tables").glob("*.json"))
     assert len(sidecars) >= 20
     for sidecar in sidecars:
@@ -129,6 +134,51 @@ def test_report_runs_every_notebook_and_the_page_shows_every_figure_and_table(se
     assert '<h2 id="methods">' in page
     assert f"Coding scheme (codebook version {CODEBOOK_VERSION})" in page
     assert "describes this corpus only" in page
+
+
+@pytest.mark.slow
+def test_the_page_reads_as_a_document_with_questions_findings_and_validation(seed_report):
+    out = seed_report[0] / "reports"
+    page = (out / "index.html").read_text()
+    text = re.sub(r"<[^>]+>", "", page)
+    # each section opens with its notebook's question, and says what the data show
+    assert "RQ2: what happens in the cases the articles report" in text
+    assert "registered cases have events in the selected documents" in text
+    findings = re.findall(r'<div class="findings">(.*?)</div>', page, re.S)
+    assert len(findings) >= 10
+    # code and data beside each figure
+    assert ('data: <a href="tables/outcomes_by_type.csv">outcomes_by_type.csv</a> · code: '
+            '<a href="notebooks/03_outcomes.html#cell-id=03-07">') in page
+    # how far each measure is validated, before the figures
+    status = page.index('id="status"')
+    assert status < page.index('id="01_corpus"')
+    assert "Outcome events (event finder)" in text and "development fit" in text
+    # numbers formatted: no float printed at full precision, counts with separators
+    assert not re.search(r"\d\.\d{6,}", text)
+    assert ">3,032<" in page or ">3,181<" in page  # body characters of a seed document
+    # the contents are not numbered twice, and no placeholder stands as a citation
+    assert "<nav><h2>Contents</h2><ul>" in page
+    assert "to be filled in" not in text.lower() and "example.org" not in text
+    assert "The citation of this repository is not filled in yet" in text
+    # the commit the code was at
+    prov = json.loads((out / "provenance.json").read_text())
+    assert re.fullmatch(r"[0-9a-f]{40}", prov["source"]["commit"])
+    assert f"<th>commit</th><td><code>{prov['source']['commit']}" in page
+
+
+def test_a_table_on_the_page_shows_formatted_numbers_and_cut_texts():
+    from analysis.report.page import CELL_CHARS, readable
+
+    table = pd.DataFrame({"code": ["a", "b"], "alpha": ["0.3333333333333333", ""],
+                          "units": ["12000", "7"], "year": ["2021", "2022"],
+                          "doc_id": ["001", "002"], "text": ["x" * 500, "short"]})
+    shown = readable(table)
+    assert shown["alpha"].tolist() == ["0.333", ""]
+    assert shown["units"].tolist() == ["12,000", "7"]
+    assert shown["year"].tolist() == ["2021", "2022"] and shown["doc_id"].tolist() == ["001",
+                                                                                      "002"]
+    assert len(shown.loc[0, "text"]) == CELL_CHARS and shown.loc[0, "text"].endswith("…")
+    assert shown.loc[1, "text"] == "short"
 
 
 @pytest.mark.slow

@@ -47,7 +47,7 @@ from pathlib import Path
 
 from ..core.errors import InputError
 from ..core.fileio import NotRegular, open_regular, sha256_file, write_bytes_atomic
-from .citation import CFF, PLACEHOLDER, ZENODO, cite_text, read_citation, zenodo_json
+from .citation import CFF, ZENODO, cite_text, placeholders, read_citation, zenodo_json
 
 NAME = "china-metoo-news"
 MANIFEST = "RELEASE_MANIFEST.json"
@@ -221,9 +221,9 @@ def check_ready(root: Path) -> tuple:
     pref = cff.get("preferred-citation", {})
     if str(pref.get("version", version)) != version:
         problems.append(f"{CFF}: preferred-citation.version differs from version {version}.")
-    if PLACEHOLDER in json.dumps(cff).lower():
-        problems.append(f"{CFF}: the authors and repository-code still hold placeholders "
-                        f"('{PLACEHOLDER}'); fill them in.")
+    if unfilled := placeholders(cff):
+        problems.append(f"{CFF}: {', '.join(unfilled)} still hold(s) a placeholder; fill "
+                        "them in.")
     zen = root / ZENODO
     if not zen.is_file() or zen.read_text(encoding="utf-8") != zenodo_json(root):
         problems.append(f"{ZENODO} does not match {CFF}; run `analysis citation` and commit.")

@@ -3,13 +3,29 @@ source; ``cffconvert`` validates it and generates ``.zenodo.json`` from it,
 and ``cite_text`` gives the line the report shows.
 """
 
+import re
 from pathlib import Path
 
 from ..core.errors import InputError
 
 CFF = "CITATION.cff"
 ZENODO = ".zenodo.json"
-PLACEHOLDER = "to be filled in"
+# what a field that the owner has not filled in yet looks like: "to be filled
+# in" however it is written (TO-BE-FILLED-IN, to_be_filled_in), a TODO or
+# FIXME, or an address on example.org/.com
+PLACEHOLDER = re.compile(r"to[\s_-]+be[\s_-]+filled[\s_-]+in|\btodo\b|\bfixme\b|"
+                         r"\bexample\.(?:org|com)\b", re.I)
+
+
+def placeholders(cff, where: str = "") -> list:
+    """The fields of a citation (its YAML as a dict) that still hold a
+    placeholder, as paths such as authors[0].name, in file order."""
+    if isinstance(cff, dict):
+        return [p for k, v in cff.items() for p in placeholders(v, f"{where}.{k}" if where
+                                                                 else str(k))]
+    if isinstance(cff, list):
+        return [p for i, v in enumerate(cff) for p in placeholders(v, f"{where}[{i}]")]
+    return [where] if isinstance(cff, str) and PLACEHOLDER.search(cff) else []
 
 
 def read_citation(root: Path):

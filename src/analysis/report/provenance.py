@@ -10,6 +10,7 @@ report's record: versions, inputs, stage keys, processed tables, notebooks.
 """
 
 import os
+import subprocess
 from pathlib import Path
 
 from .. import __version__
@@ -29,6 +30,23 @@ def _sheets(dependencies) -> dict:
     return {f"{deps.get('labels', {}).get(folder, Path(folder).name)}/{f}": sha
             for deps in dependencies for folder, sums in deps.get("folders", {}).items()
             for f, sha in sums.items()}
+
+
+def source_state(root=None) -> dict:
+    """The commit the code was checked out at, and whether the checkout has
+    changes not committed (``dirty``: a modified, added or deleted file, or
+    an untracked one that is not ignored); {} outside a git checkout (a
+    release archive, whose manifest names its commit) or without git."""
+    root = Path(root or paths.ROOT)
+    if not (root / ".git").exists():
+        return {}
+    try:
+        run = [subprocess.run(["git", "-C", str(root), *args], capture_output=True, text=True,
+                              check=True).stdout
+               for args in (["rev-parse", "HEAD"], ["status", "--porcelain"])]
+    except (OSError, subprocess.CalledProcessError):
+        return {}
+    return {"commit": run[0].strip(), "dirty": bool(run[1].strip())}
 
 
 def module_sha(relpath: str):
@@ -72,6 +90,7 @@ def provenance(processed, corpus_dir, out_dir, params_path, version, packages, p
     return {
         "analysis_version": __version__,
         "code_sha256": code_fingerprint(),
+        "source": source_state(),
         "python": python,
         "packages": packages,
         "parameters": {"file": params_path.name, "version": version,
