@@ -26,6 +26,7 @@ from .core import paths
 from .core.errors import InputError
 from .core.fileio import shown
 from .core.locks import folder_lock, folder_locks
+from .core.progress import Progress
 from .core.stages import StageResult
 from .corpus.build import build
 from .report.run import ReportResult, run_report
@@ -44,17 +45,6 @@ class PipelineResult:
 
 def _quiet(message: str) -> None:
     pass
-
-
-def _progress_every_5_percent(warn):
-    last = [0]
-
-    def progress(done, total):
-        # large corpora only, and at most every 5%
-        if total >= 2000 and (done - last[0] >= total / 20 or done == total):
-            last[0] = done
-            warn(f"  {done:,}/{total:,} manifest rows")
-    return progress
 
 
 def run_pipeline(corpus_dir=None, processed_dir=None, rules=None, codebook=None, cases=None,
@@ -79,8 +69,8 @@ def _pipeline(corpus_dir, processed, rules, codebook, cases, jobs, force, say, w
     # a codebook the coding stage already accepted under this code needs no second check
     book = load_codebook(codebook, known_good=accepted_codebooks(processed))
     registry = load_registry(cases)
-    built = build(corpus, processed, rules, jobs, force, _progress_every_5_percent(warn),
-                  allow_empty)
+    built = build(corpus, processed, rules, jobs, force,
+                  Progress("Cleaning articles", "rows"), allow_empty)
     for w in built.warnings:
         warn(f"warning: {w}")
     if built.up_to_date:
@@ -88,12 +78,14 @@ def _pipeline(corpus_dir, processed, rules, codebook, cases, jobs, force, say, w
             "unchanged; nothing was written.")
     else:
         _say_built(corpus, built, say)
-    coded = code_corpus(processed, book, force, jobs=jobs)
+    coded = code_corpus(processed, book, force, jobs=jobs,
+                        progress=Progress("Coding paragraphs", "segments"))
     if coded.up_to_date:
         say(f"Coding is up to date (codebook {book.version}); nothing was written.")
     else:
-        say(f"Coded with codebook {book.version}: {coded.counts['codes']} pieces of evidence, "
-            f"{coded.counts['doc_codes']} document-code rows" + _files(coded) + ".")
+        say(f"Coded with codebook {book.version}: {coded.counts['codes']:,} pieces of "
+            f"evidence, {coded.counts['doc_codes']:,} document-code rows" + _files(coded)
+            + ".")
     uncoded = pq.read_table(processed / "uncoded.parquet", columns=["language"])
     if uncoded.num_rows:
         langs = Counter(uncoded["language"].to_pylist())
@@ -102,14 +94,15 @@ def _pipeline(corpus_dir, processed, rules, codebook, cases, jobs, force, say, w
              f"{', '.join(book.languages)}, not {seen}; they are listed in "
              f"{shown(processed / 'uncoded.parquet')}. Add indicators in their language to "
              "the codebook, or correct the manifest's language column.")
-    linked = link_corpus(processed, registry, book, force)
+    linked = link_corpus(processed, registry, book, force,
+                         progress=Progress("Linking cases", "segments"))
     if linked.up_to_date:
         say(f"Cases are up to date (registry {registry.version}); nothing was written.")
     else:
         c = linked.counts
         say(f"Linked sentences to {len(registry.cases)} registered cases: "
-            f"{c['case_mentions']} mentions, {c['case_events']} case events, "
-            f"{c['unlinked_events']} unlinked events" + _files(linked) + ".")
+            f"{c['case_mentions']:,} mentions, {c['case_events']:,} case events, "
+            f"{c['unlinked_events']:,} unlinked events" + _files(linked) + ".")
         if c["unlinked_events"]:
             say(f"Some outcome events name no registered case: see "
                 f"{shown(processed / 'unlinked_events.parquet')} and register their cases in "
@@ -124,11 +117,11 @@ def _files(res: StageResult) -> str:
 
 def _say_built(corpus: Path, res: StageResult, say):
     c = res.counts
-    say(f"Read {c['manifest_rows']} manifest row(s) from {shown(corpus)}: "
-        f"{c['documents']} document(s), {c['quarantined']} set aside"
-        + (f" ({', '.join(f'{k}: {v}' for k, v in c['quarantine_reasons'].items())})"
+    say(f"Read {c['manifest_rows']:,} manifest row(s) from {shown(corpus)}: "
+        f"{c['documents']:,} document(s), {c['quarantined']:,} set aside"
+        + (f" ({', '.join(f'{k}: {v:,}' for k, v in c['quarantine_reasons'].items())})"
            if c["quarantined"] else "") + ".")
-    say("Line roles: " + ", ".join(f"{k} {v}" for k, v in c["line_roles"].items()) + ".")
+    say("Line roles: " + ", ".join(f"{k} {v:,}" for k, v in c["line_roles"].items()) + ".")
     if res.written:
         say(f"Wrote {', '.join(res.written)} in {shown(res.out_dir)}"
             + (f"; unchanged: {', '.join(res.unchanged)}." if res.unchanged else "."))

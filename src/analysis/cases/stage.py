@@ -41,11 +41,12 @@ LEDGER_COLUMNS = ["case_id", "doc_id", "segment_id", "event", "favours", "date",
 
 
 def link_corpus(processed_dir=None, registry: Registry | None = None, book=None,
-                force=False) -> StageResult:
+                force=False, progress=None) -> StageResult:
     """Link ``segments.parquet`` in ``processed_dir`` to the registry and
     detect outcome events; writes CASE_OUTPUTS and linking.json atomically,
     nothing when segments, documents, registry, codebook and code are
-    unchanged. The counts are rows per table (cases, case_mentions, ...)."""
+    unchanged. The counts are rows per table (cases, case_mentions, ...).
+    ``progress`` is called with (segments done, segments in all)."""
     out_dir = Path(processed_dir or paths.PROCESSED)
     registry = registry or load_registry()
     book = book or load_codebook()
@@ -60,7 +61,8 @@ def link_corpus(processed_dir=None, registry: Registry | None = None, book=None,
     published = dict(zip(docs["doc_id"].to_pylist(), docs["published"].to_pylist()))
     tmp = Path(tempfile.mkdtemp(prefix=".linking-", dir=out_dir))
     try:
-        rows = _write_links(out_dir / "segments.parquet", registry, book, published, tmp)
+        rows = _write_links(out_dir / "segments.parquet", registry, book, published, tmp,
+                            progress)
         # the cases and the ledger from the tables just written, reading back
         # only the columns they need
         tables = {
@@ -81,7 +83,7 @@ def link_corpus(processed_dir=None, registry: Registry | None = None, book=None,
         shutil.rmtree(tmp, ignore_errors=True)
 
 
-def _write_links(segments, registry, book, published, tmp) -> dict:
+def _write_links(segments, registry, book, published, tmp, progress=None) -> dict:
     """Write case_mentions, case_events and unlinked_events into ``tmp`` as
     the batches are linked, each as if written at once in row groups of
     LINK_GROUP_ROWS rows; their row counts."""
@@ -91,11 +93,17 @@ def _write_links(segments, registry, book, published, tmp) -> dict:
     rows = dict.fromkeys(names, 0)
     try:
         outs = [RowGroupWriter(w, LINK_GROUP_ROWS) for w in writers]
-        for tables in _link_batches(segments, registry, book, published, tmp):
+        total, done = pq.ParquetFile(segments).metadata.num_rows, 0
+        for n, *tables in _link_batches(segments, registry, book, published, tmp):
+            done += n
+            if progress:
+                progress(done, total)
             for name, out, table in zip(names, outs, tables):
                 out.add(table)
                 rows[name] += table.num_rows
             del tables
+        if progress:
+            progress(total, total)
         for out in outs:
             out.end()
     finally:
@@ -105,15 +113,15 @@ def _write_links(segments, registry, book, published, tmp) -> dict:
 
 
 def _link_batches(path, registry, book, published, tmp):
-    """(mentions, events, unlinked) of each batch of whole documents, or of
-    each piece of a huge document, in order."""
+    """(segments, mentions, events, unlinked) of each batch of whole
+    documents, or of each piece of a huge document, in order."""
     linker, spill = None, tmp / "pieces.arrows"
     parties = {(c.case_id, p.party_id): p for c in registry.cases for p in c.parties}
     for piece, last in _paragraph_pieces(document_batches(path, BATCH_ROWS, LINK_COLUMNS,
                                                           HOLD_ROWS)):
         if last and linker is None:  # the whole batch at once
             m = link_segments(piece, registry)
-            yield m, *detect_events(piece, m, book, published, parties)
+            yield piece.num_rows, m, *detect_events(piece, m, book, published, parties)
             continue
         if linker is None:
             linker, sink = Linker(registry), pa.ipc.new_stream(spill, piece.schema)
@@ -129,7 +137,7 @@ def _link_batches(path, registry, book, published, tmp):
             for batch in source:
                 piece = pa.Table.from_batches([batch])
                 m = linker.mentions(piece)
-                yield m, *detect_events(piece, m, book, published, parties)
+                yield piece.num_rows, m, *detect_events(piece, m, book, published, parties)
                 del batch, piece, m
         spill.unlink()
         linker = None

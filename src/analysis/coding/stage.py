@@ -39,7 +39,7 @@ CODE_GROUP_ROWS = 131_072
 
 
 def code_corpus(processed_dir=None, book: Codebook | None = None, force=False,
-                batch_rows=65_536, jobs=None) -> StageResult:
+                batch_rows=65_536, jobs=None, progress=None) -> StageResult:
     """Code ``segments.parquet`` in ``processed_dir`` into codes and doc_codes.
 
     Streams the segments in batches (a document's rows are never split
@@ -47,7 +47,8 @@ def code_corpus(processed_dir=None, book: Codebook | None = None, force=False,
     in ``jobs`` worker processes when there is more than one piece and
     written in order, each batch's codes as if at once; writes atomically,
     and writes nothing when the stamp says segments, codebook, code and
-    packages are unchanged.
+    packages are unchanged. ``progress`` is called with (segments done,
+    segments in all) as the pieces are coded.
     """
     out_dir = Path(processed_dir or paths.PROCESSED)
     book = book or load_codebook()
@@ -79,8 +80,12 @@ def code_corpus(processed_dir=None, book: Codebook | None = None, force=False,
                 pieces = _without(pieces, uncoded["doc_id"])
             first = list(islice(pieces, 2))
             workers = (jobs or default_jobs()) if len(first) > 1 else 1
-            for codes, piece_tally, last in imap_ordered(_code_piece, chain(_drain(first), pieces),
-                                                         workers, book):
+            total, done = pq.ParquetFile(segments_path).metadata.num_rows, 0
+            for codes, piece_tally, last, n in imap_ordered(
+                    _code_piece, chain(_drain(first), pieces), workers, book):
+                done += n
+                if progress:
+                    progress(done, total)
                 codes_out.add(codes)
                 rows["codes"] += codes.num_rows
                 del codes
@@ -91,6 +96,8 @@ def code_corpus(processed_dir=None, book: Codebook | None = None, force=False,
                     if doc_codes.num_rows:
                         writers["doc_codes"].write_table(doc_codes)
                         rows["doc_codes"] += doc_codes.num_rows
+            if progress:  # the segments of uncoded documents were left out
+                progress(total, total)
         finally:
             for w in writers.values():
                 w.close()
@@ -135,9 +142,9 @@ def _drain(items: list):
 
 
 def _code_piece(piece, book):
-    """(codes, tally, last) of one piece of a batch (runs in a worker)."""
+    """(codes, tally, last, rows) of one piece of a batch (runs in a worker)."""
     table, last = piece
-    return (*code_rows(table, book), last)
+    return (*code_rows(table, book), last, table.num_rows)
 
 
 def accepted_codebooks(processed) -> tuple:

@@ -8,6 +8,7 @@ the cell is removed from the executed copy.
 """
 
 import json
+import os
 import shutil
 from pathlib import Path
 
@@ -16,6 +17,21 @@ from ..core.fileio import shown
 
 KERNEL = "python3"
 _DEPS_CELL = "record-dependencies"
+
+
+def _kernel_manager() -> dict:
+    """Where the system allows it (not Windows), the kernel talks to the
+    runner over local sockets (IPC) rather than TCP on localhost: nothing
+    listens on a port, and the kernel has no transport warning to print."""
+    if os.name != "posix":
+        return {}
+    from jupyter_client.manager import AsyncKernelManager
+    from traitlets import CaselessStrEnum
+
+    class IPCKernelManager(AsyncKernelManager):
+        transport = CaselessStrEnum(["tcp", "ipc"], default_value="ipc", config=True)
+
+    return {"kernel_manager_class": IPCKernelManager}
 
 
 class NotebookFailed(Exception):
@@ -47,7 +63,7 @@ def execute(nb_path: Path, staging: Path, parameters: dict, out_dir: Path):
     try:
         papermill.execute_notebook(nb, str(executed), parameters=parameters,
                                    kernel_name=KERNEL, cwd=str(staging), progress_bar=False,
-                                   log_output=False)
+                                   log_output=False, **_kernel_manager())
     except PapermillExecutionError as e:
         kept = out_dir / "failed" / f"{name}.ipynb"
         kept.parent.mkdir(parents=True, exist_ok=True)

@@ -24,6 +24,7 @@ from ..coding.methods import methods_markdown
 from ..core import paths
 from ..core.fileio import read_json
 from ..release.citation import cite_text, placeholders
+from ..validation.event_sheets import status as event_status
 from .parameters import notebook_title
 from .provenance import PROVENANCE
 
@@ -214,9 +215,8 @@ def _validation_status(out_dir: Path) -> list:
         rows.append(("Frames and backlash themes (dictionary coder)", text))
     events = out_dir / "tables" / "event_agreement.csv"
     if events.is_file() and events.stat().st_size > 1:
-        from ..validation.event_sheets import status  # the validation modules load on use
-
-        rows.append(("Outcome events (event finder)", status(pd.read_csv(events))["phrase"]))
+        rows.append(("Outcome events (event finder)",
+                     event_status(pd.read_csv(events))["phrase"]))
     return rows
 
 
