@@ -1,9 +1,13 @@
-"""The pinned environment: read requirements.lock, write environment.yml.
+"""The pinned environment: read the locks, write environment.yml.
 
-``requirements.lock`` is compiled by pip-tools (``make lock``); conda and
-Binder users get the same pins through ``environment.yml``, which this module
-generates from the lock (run ``python -m analysis.release.lockfile``). Never edit
-either by hand.
+``requirements.lock`` (what runs the report) and ``requirements-dev.lock``
+(that, and the tools to test and to lock) are compiled by uv from
+pyproject.toml (``make lock``) for every platform at once: a package only
+one system needs carries an environment marker (``appnope==1.0.0 ;
+sys_platform == 'darwin'``), and pip installs only what applies. conda and
+Binder users get the runtime pins, markers included, through
+``environment.yml``, which this module generates from the lock (run
+``python -m analysis.release.lockfile``). Never edit either by hand.
 """
 
 import re
@@ -14,22 +18,36 @@ from ..core import paths
 from ..core.fileio import write_bytes_atomic
 
 LOCK = paths.ROOT / "requirements.lock"
+DEV_LOCK = paths.ROOT / "requirements-dev.lock"
 NODEPS_IN = paths.ROOT / "requirements-nodeps.in"
 NODEPS_LOCK = paths.ROOT / "requirements-nodeps.lock"
 ENVIRONMENT = paths.ROOT / "environment.yml"
 PYTHON = "3.11"
-_PIN = re.compile(r"^([A-Za-z0-9][A-Za-z0-9._-]*)==([^\s\\;]+)", re.M)
+# name==version, then an optional "; marker" up to the line's continuation
+_PIN = re.compile(r"^([A-Za-z0-9][A-Za-z0-9._-]*)==([^\s\\;]+)(?:[ \t]*;[ \t]*([^\\\n]*?))?"
+                  r"[ \t]*(?:\\)?$", re.M)
 
 
-def read_lock(path=LOCK) -> dict:
-    """{package name (lower case): version} for every pin in the lock."""
-    return {name.lower(): version for name, version in _PIN.findall(Path(path).read_text())}
+def read_lock(path=LOCK) -> list:
+    """Every pin of a lock as (name in lower case, version, marker or ""),
+    in file order."""
+    return [(n.lower(), v, m.strip()) for n, v, m in _PIN.findall(Path(path).read_text())]
 
 
-def render_environment(pins: dict, python: str = PYTHON) -> str:
+def pins_for(entries: list, environment: dict) -> dict:
+    """{name: version} of the pins that apply in ``environment`` (marker
+    variables such as sys_platform, python_full_version); InputError-free:
+    a marker is evaluated as pip would evaluate it."""
+    from packaging.markers import Marker
+
+    return {n: v for n, v, m in entries if not m or Marker(m).evaluate(environment)}
+
+
+def render_environment(entries: list, python: str = PYTHON) -> str:
+    pip = next(v for n, v, m in entries if n == "pip" and not m)
     lines = [
         "# Generated from requirements.lock by `make lock`; do not edit by hand.",
-        "# conda env create -f environment.yml  (Binder reads it too)",
+        "# conda env create -f environment.yml  (Binder reads it too, then runs postBuild)",
         "# Release tooling (cffconvert) installs apart, without dependencies:",
         "#   pip install --require-hashes --no-deps -r requirements-nodeps.lock",
         "name: china-metoo-analysis",
@@ -37,30 +55,31 @@ def render_environment(pins: dict, python: str = PYTHON) -> str:
         "  - conda-forge",
         "dependencies:",
         f"  - python={python}",
-        f"  - pip={pins['pip']}",
+        f"  - pip={pip}",
         "  - pip:",
     ]
-    lines += [f"      - {name}=={version}" for name, version in sorted(pins.items())
-              if name != "pip"]
+    lines += [f"      - \"{n}=={v}" + (f" ; {m}" if m else "") + '"'
+              for n, v, m in sorted(entries) if n != "pip"]
     lines.append("      - -e .")
     return "\n".join(lines) + "\n"
 
 
-def environment_pins(path=ENVIRONMENT) -> dict:
-    """The pins environment.yml carries, in the same form as read_lock."""
+def environment_pins(path=ENVIRONMENT) -> list:
+    """The pins environment.yml carries, in the form of read_lock, sorted."""
     import yaml
 
     doc = yaml.safe_load(Path(path).read_text())
-    pins = {}
+    pins = []
     for dep in doc["dependencies"]:
         if isinstance(dep, dict):
             for item in dep.get("pip", []):
-                m = _PIN.match(item)
-                if m:
-                    pins[m.group(1).lower()] = m.group(2)
+                name, _, rest = item.partition("==")
+                if rest:
+                    version, _, marker = rest.partition(";")
+                    pins.append((name.strip().lower(), version.strip(), marker.strip()))
         elif dep.startswith("pip="):
-            pins["pip"] = dep.split("=", 1)[1]
-    return pins
+            pins.append(("pip", dep.split("=", 1)[1], ""))
+    return sorted(pins)
 
 
 def pin_nodeps(source=NODEPS_IN, dest=NODEPS_LOCK) -> bool:
