@@ -39,7 +39,7 @@ IMPORTS = textwrap.dedent("""
 WHOLE = textwrap.dedent("""
     import json, resource, subprocess, sys, time
     t = time.perf_counter()
-    subprocess.run([sys.argv[1], "build", "--corpus", sys.argv[2], "--out", sys.argv[3],
+    subprocess.run([sys.argv[1], "build", "--corpus", sys.argv[2], "--processed", sys.argv[3],
                     "--jobs", "1", "--force"], check=True, stdout=subprocess.DEVNULL)
     print(json.dumps({"seconds": time.perf_counter() - t,
                       "rss_mb": resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024}))

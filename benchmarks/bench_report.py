@@ -44,7 +44,7 @@ def main():
         (corpus / ".complete").touch()
     processed, out = args.work / "report-processed", args.work / "report"
     common = ["--corpus", corpus, "--processed", processed, "--out", out]
-    seconds, _ = run("build", "--corpus", corpus, "--out", processed)
+    seconds, _ = run("build", "--corpus", corpus, "--processed", processed)
     print(f"pipeline stages (skipped when current): {seconds:.1f} s")
     shutil.rmtree(out, ignore_errors=True)
     seconds, stdout = run("report", *common)

@@ -100,7 +100,7 @@ def seed_build(tmp_path_factory) -> Path:
     """The seed corpus built once for the tests that only read the outputs."""
     out = tmp_path_factory.mktemp("seed_out")
     # through the installed executable: the entry point users run
-    run_installed("build", "--corpus", paths.RAW, "--out", out, check=0)
+    run_installed("build", "--corpus", paths.RAW, "--processed", out, check=0)
     return out
 
 

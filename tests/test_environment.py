@@ -92,3 +92,28 @@ def test_the_seed_corpus_manifest_matches_the_files_byte_for_byte():
     assert [e.file for e in entries] == sorted(p.name for p in paths.RAW.glob("*.txt"))
     for e in entries:
         assert hashlib.sha256((paths.RAW / e.file).read_bytes()).hexdigest() == e.sha256
+
+
+def test_every_command_has_a_description_and_examples_and_one_name_per_meaning():
+    from analysis.cli import _parser
+    from analysis.core import paths as p
+
+    parser = _parser()
+    commands = parser._subparsers._group_actions[0].choices
+    assert {"build", "report", "kwic", "sheet", "agreement", "verify"} <= set(commands)
+    for name, sub in commands.items():
+        assert sub.description and len(sub.description) > 40, name
+        examples = sub.epilog.split("examples:\n", 1)[1].splitlines()
+        assert examples and all(e.strip().startswith(f"analysis {name}") for e in examples), name
+        # each example parses: the options it shows exist
+        for example in examples:
+            command = example.split(" > ")[0]  # a shell redirection is not the command's
+            parser.parse_args([w.strip('"') for w in re.findall(r'"[^"]*"|\S+', command)][1:])
+        options = {o: a for a in sub._actions for o in a.option_strings}
+        # one name, one meaning: --processed is always the processed tables' folder,
+        # --corpus the corpus folder
+        if "--processed" in options:
+            assert options["--processed"].default == p.PROCESSED, name
+        if "--corpus" in options:
+            assert options["--corpus"].default == p.RAW, name
+        assert not ("--out" in options and options["--out"].default == p.PROCESSED), name

@@ -71,16 +71,16 @@ def _another_run_holds(folder):
 def test_a_second_run_on_a_locked_folder_is_refused_and_changes_nothing(tmp_path):
     corpus = write_corpus(tmp_path / "c", {"a.txt": ARTICLE.encode()})
     out = tmp_path / "o"
-    run_cli("build", "--corpus", corpus, "--out", out, check=0)
+    run_cli("build", "--corpus", corpus, "--processed", out, check=0)
     before = _snapshot(out)
     with _another_run_holds(out):
         (corpus / "b.txt").write_text("Another headline\n\nA second article's only paragraph.\n")
         run_cli("add", corpus / "b.txt", "--corpus", corpus, check=0)
-        proc = run_cli("build", "--corpus", corpus, "--out", out, check=2)
+        proc = run_cli("build", "--corpus", corpus, "--processed", out, check=2)
         assert ("another `analysis` run is writing the processed tables there now; wait for "
                 "it to finish (or stop it) and run again. Nothing was written.") in proc.stderr
         assert _snapshot(out) == before
-    run_cli("build", "--corpus", corpus, "--out", out, check=0)  # the lock died with its holder
+    run_cli("build", "--corpus", corpus, "--processed", out, check=0)  # the lock died with its holder
     assert len(table(out, "documents")) == 2
 
 
@@ -103,7 +103,7 @@ def test_a_killed_build_leaves_no_worker_and_the_next_run_clears_its_temporary_f
     corpus = tmp_path / "synthetic"
     run_cli("synth", "--out", corpus, "--n", "3000", check=0)
     out = tmp_path / "o"
-    build = subprocess.Popen([str(ANALYSIS), "build", "--corpus", corpus, "--out", out,
+    build = subprocess.Popen([str(ANALYSIS), "build", "--corpus", corpus, "--processed", out,
                               "--jobs", "2"], stdout=subprocess.DEVNULL,
                              stderr=subprocess.DEVNULL)
     deadline = time.monotonic() + 60
@@ -122,7 +122,7 @@ def test_a_killed_build_leaves_no_worker_and_the_next_run_clears_its_temporary_f
     assert not any(_alive(p) for p in workers), [
         (p, _cmdline(p)) for p in workers if _alive(p)]
     assert list(out.glob(".build-*")), "the killed build should have left its temporary folder"
-    run_cli("build", "--corpus", corpus, "--out", out, check=0)
+    run_cli("build", "--corpus", corpus, "--processed", out, check=0)
     assert not list(out.glob(".build-*"))
     assert len(table(out, "documents")) == 3000
 
@@ -130,16 +130,16 @@ def test_a_killed_build_leaves_no_worker_and_the_next_run_clears_its_temporary_f
 def test_an_empty_corpus_does_not_replace_good_outputs_unless_asked(tmp_path):
     corpus = write_corpus(tmp_path / "c", {"a.txt": ARTICLE.encode()})
     out = tmp_path / "o"
-    run_cli("build", "--corpus", corpus, "--out", out, check=0)
+    run_cli("build", "--corpus", corpus, "--processed", out, check=0)
     before = _snapshot(out)
     (corpus / "manifest.csv").write_text("doc_id,file,sha256\n")  # header only
-    proc = run_cli("build", "--corpus", corpus, "--out", out, check=2)
+    proc = run_cli("build", "--corpus", corpus, "--processed", out, check=2)
     assert (f"{corpus}: no usable document (0 manifest row(s), 1 set aside), but {out} holds "
             "1 document(s) from the last build; nothing was replaced.") in proc.stderr
     assert "pass --allow-empty" in proc.stderr
     assert _snapshot(out) == before
     assert not list(out.glob(".build-*"))
-    run_cli("build", "--corpus", corpus, "--out", out, "--allow-empty", check=0)
+    run_cli("build", "--corpus", corpus, "--processed", out, "--allow-empty", check=0)
     assert len(table(out, "documents")) == 0
 
 
@@ -147,7 +147,7 @@ def test_an_os_error_names_the_path_and_the_fix(tmp_path):
     corpus = write_corpus(tmp_path / "c", {"a.txt": ARTICLE.encode()})
     blocker = tmp_path / "not-a-folder"
     blocker.write_text("a file where the output folder should go\n")
-    proc = run_cli("build", "--corpus", corpus, "--out", blocker, check=3)
+    proc = run_cli("build", "--corpus", corpus, "--processed", blocker, check=3)
     assert proc.stderr.startswith(f"error: {blocker}: File exists; a file stands where a "
                                   "folder is needed: move it, or choose another folder.")
     assert "Traceback" not in proc.stderr

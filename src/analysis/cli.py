@@ -83,14 +83,26 @@ def _parser():
     p.add_argument("--version", action="version", version=f"analysis {__version__}")
     sub = p.add_subparsers(metavar="COMMAND")
 
+    def command(name, help_text, description, *examples):
+        """A subcommand whose --help says what it does and shows examples."""
+        return sub.add_parser(name, help=help_text, description=description,
+                              epilog="examples:\n" + "\n".join(f"  {e}" for e in examples),
+                              formatter_class=argparse.RawDescriptionHelpFormatter)
+
     def corpus_opts(sp, out=True):
         sp.add_argument("--corpus", type=Path, default=paths.RAW,
                         help="corpus folder with manifest.csv (default: data/raw)")
         if out:
-            sp.add_argument("--out", type=Path, default=paths.PROCESSED,
-                            help="output folder (default: data/processed)")
+            sp.add_argument("--processed", type=Path, default=paths.PROCESSED,
+                            help="folder for the processed tables (default: data/processed)")
 
-    b = sub.add_parser("build", help="run the corpus pipeline: read, check, clean, segment")
+    b = command("build", "run the pipeline: read, clean, segment, code, link cases",
+                "Read the corpus (manifest.csv and its files), set aside what cannot be used "
+                "(quarantine.parquet), clean and segment the articles, code them with the "
+                "codebook and link them to the registered cases, into Parquet tables. Only "
+                "stale stages run.",
+                "analysis build",
+                "analysis build --corpus my_corpus/ --processed my_processed/ --jobs 4")
     corpus_opts(b)
     b.add_argument("--rules", type=Path, default=None,
                    help="cleaning rules (default: the packaged instruments/cleaning.yaml)")
@@ -105,7 +117,14 @@ def _parser():
     b.add_argument("--allow-empty", action="store_true", help=ALLOW_EMPTY)
     b.set_defaults(func=_build)
 
-    r = sub.add_parser("report", help="run the pipeline and the notebooks; write the report")
+    r = command("report", "run the pipeline and the notebooks; write the report",
+                "Build the processed tables when stale, run the notebooks that are stale in a "
+                "Jupyter kernel with papermill, and write the report (index.html, figures, "
+                "tables, executed notebooks, provenance.json). `make report` runs this.",
+                "analysis report",
+                "analysis report --parameters my_parameters.yaml --out my_report/",
+                "analysis report --corpus my_corpus/ --processed my_processed/ "
+                "--out my_report/ --coding my_coding/")
     r.add_argument("--corpus", type=Path, default=paths.RAW,
                    help="corpus folder with manifest.csv (default: data/raw)")
     r.add_argument("--processed", type=Path, default=paths.PROCESSED,
@@ -129,14 +148,21 @@ def _parser():
     r.add_argument("--allow-empty", action="store_true", help=ALLOW_EMPTY)
     r.set_defaults(func=_report)
 
-    k = sub.add_parser("kwic", help="show a code's evidence in context (key words in context)")
+    k = command("kwic", "show a code's evidence in context (key words in context)",
+                "Print every piece of evidence the coder found for one code, with the words "
+                "around it, to read what a code measures.",
+                "analysis kwic backlash.state_delegitimization",
+                "analysis kwic frame.conflict --width 100 --processed my_processed/")
     k.add_argument("code", help="a code id, e.g. backlash.state_delegitimization")
-    k.add_argument("--out", type=Path, default=paths.PROCESSED,
-                   help="processed folder (default: data/processed)")
+    k.add_argument("--processed", type=Path, default=paths.PROCESSED,
+                   help="folder of the processed tables (default: data/processed)")
     k.add_argument("--width", type=int, default=60, help="characters of context either side")
     k.set_defaults(func=_kwic)
 
-    m = sub.add_parser("methods", help="print the methods text generated from the codebook")
+    m = command("methods", "print the methods text generated from the codebook",
+                "Print, as Markdown, the coding scheme the report's methods section shows: "
+                "every code with its definition, indicators in each language and examples.",
+                "analysis methods", "analysis methods --codebook my_codebook.yaml > methods.md")
     m.add_argument("--codebook", type=Path, default=None)
     m.set_defaults(func=_methods)
 
@@ -146,7 +172,17 @@ def _parser():
         sp.add_argument("--processed", type=Path, default=paths.PROCESSED,
                         help="processed tables (default: data/processed)")
 
-    sh = sub.add_parser("sheet", help="write a blank manual coding sheet for a sample of units")
+    sh = command("sheet", "write a blank manual coding sheet for a sample of units",
+                 "Draw paragraphs (or documents) with a fixed seed and write a sheet for a "
+                 "coder to fill in from the codebook's definitions: codes (1/0 per code), or "
+                 "with --events the outcome events (case, type, side, date). "
+                 "data/coding/README.md has the format.",
+                 "analysis sheet --coder coder_a --n 20 --stratify outlet "
+                 "--out data/coding/paragraphs_coder_a.csv",
+                 "analysis sheet --evaluation --coder coder_b --out "
+                 "data/coding/evaluation/blind_b.csv",
+                 "analysis sheet --events --coder coder_a --n 40 --out "
+                 "data/coding/events/events_coder_a.csv")
     sh.add_argument("--coder", required=True, help="the coder's id (registered in --coders)")
     sh.add_argument("--out", type=Path, required=True,
                     help="the sheet to write, e.g. data/coding/paragraphs_alice.csv")
@@ -169,7 +205,12 @@ def _parser():
     sheet_opts(sh)
     sh.set_defaults(func=_sheet)
 
-    ag = sub.add_parser("agreement", help="check coding sheets; Krippendorff's alpha per code")
+    ag = command("agreement", "check coding sheets; Krippendorff's alpha per code",
+                 "Check the manual coding sheets (every problem named by file, line and "
+                 "column) and print Krippendorff's alpha (nominal) between the coders, per code "
+                 "and per event type.",
+                 "analysis agreement", "analysis agreement data/coding/paragraphs_coder_a.csv "
+                 "data/coding/paragraphs_coder_b.csv")
     ag.add_argument("sheets", type=Path, nargs="*",
                     help="sheets, code or event sheets (default: every *.csv in data/coding "
                     "except coders.csv, in data/coding/evaluation, data/coding/events and "
@@ -177,7 +218,11 @@ def _parser():
     sheet_opts(ag)
     ag.set_defaults(func=_agreement)
 
-    a = sub.add_parser("add", help="copy an article into the corpus and record it")
+    a = command("add", "copy an article into the corpus and record it",
+                "Copy one article file into the corpus folder and add its row to "
+                "manifest.csv, with its checksum and the metadata given.",
+                "analysis add article.html --outlet \"Sixth Tone\" --published 2021-09-14 "
+                "--language en")
     a.add_argument("file", type=Path, help="the article file (.txt, .html, .jsonl or .csv)")
     corpus_opts(a, out=False)
     a.add_argument("--doc-id", help="id for the article (default: NNN_<first 16 hex of sha256>)")
@@ -186,29 +231,50 @@ def _parser():
                        help=_META_HELP.get(key))
     a.set_defaults(func=_add)
 
-    c = sub.add_parser("checksums", help="record missing sha256 values in the manifest")
+    c = command("checksums", "record missing sha256 values in the manifest",
+                "Fill in the sha256 column of manifest.csv where it is empty (a row with a "
+                "checksum that no longer matches its file is refused by the build, never "
+                "rewritten).",
+                "analysis checksums", "analysis checksums --corpus my_corpus/")
     corpus_opts(c, out=False)
     c.set_defaults(func=_checksums)
 
-    s = sub.add_parser("synth", help="write a synthetic corpus for benchmarks (never research)")
-    s.add_argument("--out", type=Path, required=True, help="folder to create")
+    s = command("synth", "write a synthetic corpus for benchmarks (never research)",
+                "Write a generated corpus of articles made of stock sentences, with its "
+                "manifest, to time the pipeline at scale. Its text means nothing.",
+                "analysis synth --out build/synthetic --n 100000",
+                "analysis synth --out build/synthetic --n 1000 --format jsonl --seed 1")
+    s.add_argument("--out", type=Path, required=True, help="the corpus folder to create")
     s.add_argument("--n", type=int, default=100_000, help="number of articles")
-    s.add_argument("--seed", type=int, default=0)
-    s.add_argument("--format", choices=("txt", "jsonl"), default="txt")
+    s.add_argument("--seed", type=int, default=0, help="seed of the generator (default 0)")
+    s.add_argument("--format", choices=("txt", "jsonl"), default="txt",
+                   help="one file per article (txt) or one JSONL file (default: txt)")
     s.set_defaults(func=_synth)
 
-    c = sub.add_parser("citation", help="check CITATION.cff and write .zenodo.json from it")
+    c = command("citation", "check CITATION.cff and write .zenodo.json from it",
+                "Validate CITATION.cff (Citation File Format 1.2.0) and regenerate "
+                ".zenodo.json from it, so the two never disagree.",
+                "analysis citation")
     c.add_argument("--root", type=Path, default=paths.ROOT, help=argparse.SUPPRESS)
     c.set_defaults(func=_citation)
 
-    rl = sub.add_parser("release", help="rebuild from scratch, write the release manifest and "
-                        "a deterministic archive in dist/, tag the commit")
+    rl = command("release", "rebuild from scratch, write the release manifest and a "
+                 "deterministic archive in dist/, tag the commit",
+                 "Refuse a dirty tree or an unfilled citation, rebuild the report from the "
+                 "tracked files alone, write RELEASE_MANIFEST.json and a deterministic archive "
+                 "in dist/, and tag the commit vX.Y.Z. `make release` runs this.",
+                 "analysis release")
     rl.add_argument("--root", type=Path, default=paths.ROOT,
                     help="the checkout to release (default: this repository)")
     rl.set_defaults(func=_release)
 
-    v = sub.add_parser("verify", help="check a release against its manifest, then rebuild it "
-                       "and compare every output")
+    v = command("verify", "check a release against its manifest, then rebuild it and "
+                "compare every output",
+                "Check a release archive (or folder) file by file against its manifest, then "
+                "rebuild it in a fresh environment made from its own locks and compare every "
+                "output's checksum.",
+                "analysis verify dist/china-metoo-news-0.1.0.tar.gz --sha256 HEX",
+                "analysis verify dist/china-metoo-news-0.1.0.tar.gz --current-env")
     v.add_argument("release", type=Path, help="a release archive (.tar.gz) or folder")
     v.add_argument("--sha256", metavar="HEX", default=None,
                    help="the archive's published SHA-256, checked before it is unpacked")
@@ -237,7 +303,7 @@ def _warn(message: str) -> None:
 
 
 def _build(args):
-    run_pipeline(args.corpus, args.out, args.rules, args.codebook, args.cases, args.jobs,
+    run_pipeline(args.corpus, args.processed, args.rules, args.codebook, args.cases, args.jobs,
                  args.force, say=_say, warn=_warn, allow_empty=args.allow_empty)
     return 0
 
@@ -267,10 +333,10 @@ def _kwic(args):
     if args.code not in book.ids:
         raise InputError(f"{args.code!r} is not a code id of codebook {book.version}; the ids "
                          f"are listed by `analysis methods`.")
-    if not (args.out / "codes.parquet").exists():
-        raise InputError(f"{args.out}: no codes.parquet; run `analysis build` first.")
-    table = kwic(read_table("codes", args.out), read_table("segments", args.out), args.code,
-                 args.width)
+    if not (args.processed / "codes.parquet").exists():
+        raise InputError(f"{args.processed}: no codes.parquet; run `analysis build` first.")
+    table = kwic(read_table("codes", args.processed), read_table("segments", args.processed),
+                 args.code, args.width)
     with pd.option_context("display.max_rows", None, "display.max_colwidth", args.width + 5,
                            "display.width", 4 * args.width):
         print(f"{args.code}: {len(table)} piece(s) of evidence")

@@ -47,7 +47,7 @@ def test_missing_and_duplicate_ids_and_unknown_keys_are_refused(tmp_path):
 def test_a_bad_registry_stops_the_build_before_anything_is_written(tmp_path):
     bad = tmp_path / "cases.yaml"
     bad.write_text(ORIGINAL.replace("role: institution", "role: company", 1))
-    proc = run_cli("build", "--out", tmp_path / "out", "--cases", bad)
+    proc = run_cli("build", "--processed", tmp_path / "out", "--cases", bad)
     assert proc.returncode == 2 and "role 'company' is not one of" in proc.stderr
     assert not (tmp_path / "out").exists()
 
@@ -92,7 +92,7 @@ def test_a_case_named_only_outside_the_body_is_not_linked(tmp_path):
             "Kris Wu faces new questions in a separate case\n")  # a related-article headline
     corpus = write_corpus(tmp_path / "c", {"a.txt": text.encode()},
                           {"a.txt": {"outlet": "The Washington Post"}})
-    run_cli("build", "--corpus", corpus, "--out", tmp_path / "o", check=0)
+    run_cli("build", "--corpus", corpus, "--processed", tmp_path / "o", check=0)
     lines = table(tmp_path / "o", "lines")
     assert lines.loc[4, "role"] == "boilerplate"
     assert not len(table(tmp_path / "o", "case_mentions"))
@@ -102,13 +102,13 @@ def test_a_registry_change_relinks_without_recoding(tmp_path):
     corpus = write_corpus(tmp_path / "c", {"a.txt": b"A Title\n\nKris Wu was questioned. "
                                                     b"Police spoke to him.\n"})
     out = tmp_path / "o"
-    run_cli("build", "--corpus", corpus, "--out", out, check=0)
+    run_cli("build", "--corpus", corpus, "--processed", out, check=0)
     m = table(out, "case_mentions")
     assert list(zip(m.reason, m.case_id)) == [("alias", "kris_wu_2021"),
                                               ("context", "kris_wu_2021")]
     changed = tmp_path / "cases.yaml"
     changed.write_text(ORIGINAL.replace('"Kris Wu", "Wu Yifan"', '"Wu Yifan"'))
-    proc = run_cli("build", "--corpus", corpus, "--out", out, "--cases", changed, check=0)
+    proc = run_cli("build", "--corpus", corpus, "--processed", out, "--cases", changed, check=0)
     assert "Coding is up to date" in proc.stdout
     assert "wrote cases.parquet, case_mentions.parquet" in proc.stdout
     assert not len(table(out, "case_mentions"))
@@ -118,7 +118,7 @@ def test_an_empty_or_one_letter_name_is_refused_before_anything_is_written(tmp_p
     bad = tmp_path / "cases.yaml"
     bad.write_text(ORIGINAL.replace('surnames: ["Luo"]', 'surnames: ["L"]', 1)
                    .replace('descriptors: ["his wife"]', 'aliases: [""]', 1))
-    proc = run_cli("build", "--out", tmp_path / "out", "--cases", bad, check=2)
+    proc = run_cli("build", "--processed", tmp_path / "out", "--cases", bad, check=2)
     assert "party 'wang_wife': alias '' is empty or shorter than two letters" in proc.stderr
     assert "surname 'L' is empty or shorter than two letters" in proc.stderr
     assert not (tmp_path / "out").exists()
@@ -127,7 +127,7 @@ def test_an_empty_or_one_letter_name_is_refused_before_anything_is_written(tmp_p
 def test_a_name_that_matches_ordinary_sentences_is_refused(tmp_path):
     bad = tmp_path / "cases.yaml"
     bad.write_text(ORIGINAL.replace('descriptors: ["his wife"]', 'aliases: ["The"]', 1))
-    proc = run_cli("build", "--out", tmp_path / "out", "--cases", bad, check=2)
+    proc = run_cli("build", "--processed", tmp_path / "out", "--cases", bad, check=2)
     assert ("party 'wang_wife': alias 'The' matches 7 of 8 ordinary English sentences about "
             "unrelated things (weather, cooking, sport), so it would link nearly every "
             "sentence") in proc.stderr
@@ -141,7 +141,7 @@ def test_a_document_linked_in_pieces_gives_the_bytes_of_one_linked_at_once(tmp_p
     from analysis.cases import stage
 
     out = tmp_path / "o"
-    run_cli("build", "--corpus", paths.RAW, "--out", out, check=0)
+    run_cli("build", "--corpus", paths.RAW, "--processed", out, check=0)
     monkeypatch.setattr(stage, "BATCH_ROWS", 16)
     monkeypatch.setattr(stage, "HOLD_ROWS", None)
     stage.link_corpus(out, force=True)

@@ -34,7 +34,7 @@ def built(tmp_path_factory):
     root = tmp_path_factory.mktemp("defects")
     corpus = write_corpus(root / "c", {k: v.encode() for k, v in ARTICLES.items()},
                           {k: {"published": PUBLISHED} for k in ARTICLES})
-    run_cli("build", "--corpus", corpus, "--out", root / "o", check=0)
+    run_cli("build", "--corpus", corpus, "--processed", root / "o", check=0)
     return root / "o"
 
 

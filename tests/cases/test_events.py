@@ -74,7 +74,7 @@ def test_an_unregistered_case_gives_unlinked_events_and_a_hint_not_an_error(tmp_
             "He denied the allegations. Later he sued the school.\n")
     corpus = write_corpus(tmp_path / "c", {"a.txt": text.encode()},
                           {"a.txt": {"published": "2024-05-02"}})
-    proc = run_cli("build", "--corpus", corpus, "--out", tmp_path / "o", check=0)
+    proc = run_cli("build", "--corpus", corpus, "--processed", tmp_path / "o", check=0)
     assert "unlinked events" in proc.stdout and "register their cases" in proc.stdout
     unlinked = table(tmp_path / "o", "unlinked_events")
     assert {"outcome.employment", "outcome.denial", "outcome.civil_suit"} <= set(unlinked.event)

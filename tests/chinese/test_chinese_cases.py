@@ -67,7 +67,7 @@ def test_chinese_names_link_sentences_to_their_cases(tmp_path):
                "如何看待这些案件，何时才有定论，各方看法不一。\n")
     corpus = write_corpus(tmp_path / "c", {"zh.txt": article.encode()},
                           {"zh.txt": {"published": "2022-08-11"}})
-    run_cli("build", "--corpus", corpus, "--out", tmp_path / "o", check=0)
+    run_cli("build", "--corpus", corpus, "--processed", tmp_path / "o", check=0)
     raw = (corpus / "zh.txt").read_text(encoding="utf-8")
     m = table(tmp_path / "o", "case_mentions")
     named = m[m.reason == "alias"]

@@ -78,7 +78,7 @@ def test_evidence_offsets_point_at_the_raw_traditional_text(tmp_path):
     article = "法院駁回訴訟　網友熱議\n\n" + body
     corpus = write_corpus(tmp_path / "c", {"tw.txt": article.encode()},
                           {"tw.txt": {"language": "zh-Hant"}})
-    run_cli("build", "--corpus", corpus, "--out", tmp_path / "o", check=0)
+    run_cli("build", "--corpus", corpus, "--processed", tmp_path / "o", check=0)
     raw = (corpus / "tw.txt").read_text(encoding="utf-8")
     found = table(tmp_path / "o", "codes")
     assert {"backlash.online_abuse", "frame.human_interest.H2", "issue.legal_process",
@@ -99,7 +99,7 @@ def test_each_document_has_a_language_and_other_languages_are_listed_not_coded(t
                                            "fr.txt": french.encode(),
                                            "given.txt": ARTICLE.encode() + b"\n"},
                           {"given.txt": {"language": "de"}})
-    proc = run_cli("build", "--corpus", corpus, "--out", tmp_path / "o", check=0)
+    proc = run_cli("build", "--corpus", corpus, "--processed", tmp_path / "o", check=0)
     docs = table(tmp_path / "o", "documents").set_index("doc_id")
     assert docs.language.to_dict() == {"en": "en", "zh": "zh", "fr": "fr", "given": "de"}
     assert docs.language_basis.to_dict() == {"en": "detected", "zh": "detected",

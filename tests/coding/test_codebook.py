@@ -111,7 +111,7 @@ def test_an_unknown_guard_and_a_missing_question_are_refused(tmp_path):
 def test_a_bad_codebook_stops_the_build_before_anything_is_written(tmp_path):
     bad = tmp_path / "codebook.yaml"
     bad.write_text(_replace("    label: Censorship\n", "    labl: Censorship\n"))
-    proc = run_cli("build", "--out", tmp_path / "out", "--codebook", bad)
+    proc = run_cli("build", "--processed", tmp_path / "out", "--codebook", bad)
     assert proc.returncode == 2
     assert "code 'backlash.censorship': unknown field 'labl'" in proc.stderr
     assert not (tmp_path / "out").exists()
@@ -194,7 +194,7 @@ def test_a_phrase_or_pattern_that_matches_ordinary_sentences_is_refused(tmp_path
     book.write_text(_replace('            phrases: ["new law", "new laws",',
                              '            patterns: ["[a-z]{4,}"]\n'
                              '            phrases: ["the", "campaigns to tackle",'))
-    proc = run_cli("build", "--out", tmp_path / "out", "--codebook", book, check=2)
+    proc = run_cli("build", "--processed", tmp_path / "out", "--codebook", book, check=2)
     assert ("phrase 'the' matches 7 of 8 ordinary English sentences about unrelated things "
             "(weather, cooking, sport), so it would mark nearly every paragraph") in proc.stderr
     assert "pattern '[a-z]{4,}' matches 8 of 8 ordinary English sentences" in proc.stderr

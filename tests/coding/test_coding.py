@@ -56,8 +56,8 @@ def test_comments_never_change_a_documents_codes(tmp_path):
                        "hunt!\n\nLeave a Reply\n\nConnecting to %s")
     plain = write_corpus(tmp_path / "a", {"x.txt": body.encode()})
     with_comment = write_corpus(tmp_path / "b", {"x.txt": (body + comment_section).encode()})
-    run_cli("build", "--corpus", plain, "--out", tmp_path / "oa", check=0)
-    run_cli("build", "--corpus", with_comment, "--out", tmp_path / "ob", check=0)
+    run_cli("build", "--corpus", plain, "--processed", tmp_path / "oa", check=0)
+    run_cli("build", "--corpus", with_comment, "--processed", tmp_path / "ob", check=0)
     a, b = table(tmp_path / "oa", "doc_codes"), table(tmp_path / "ob", "doc_codes")
     assert a.equals(b)
     codes = table(tmp_path / "ob", "codes")
@@ -99,9 +99,9 @@ def test_kwic_shows_evidence_in_its_context(seed_build):
     assert row.evidence == "pushed"
     assert row.left == "...and forcibly kissing her, was"  # 30 characters, cut marked
     assert row.right.startswith("by antagonistic bystanders")
-    proc = run_cli("kwic", "backlash.offline_intimidation", "--out", seed_build, check=0)
+    proc = run_cli("kwic", "backlash.offline_intimidation", "--processed", seed_build, check=0)
     assert "1 piece(s) of evidence" in proc.stdout and "antagonistic bystanders" in proc.stdout
-    bad = run_cli("kwic", "backlash.nonsense", "--out", seed_build)
+    bad = run_cli("kwic", "backlash.nonsense", "--processed", seed_build)
     assert bad.returncode == 2 and "is not a code id of codebook" in bad.stderr
 
 
@@ -117,13 +117,13 @@ def test_methods_text_is_generated_from_the_codebook():
 def test_a_codebook_change_recodes_and_nothing_else(tmp_path):
     corpus = write_corpus(tmp_path / "c", {"a.txt": ARTICLE.encode()})
     out = tmp_path / "out"
-    run_cli("build", "--corpus", corpus, "--out", out, check=0)
-    again = run_cli("build", "--corpus", corpus, "--out", out, check=0).stdout
+    run_cli("build", "--corpus", corpus, "--processed", out, check=0)
+    again = run_cli("build", "--corpus", corpus, "--processed", out, check=0).stdout
     assert "Coding is up to date" in again and "nothing was written" in again
     changed = tmp_path / "codebook.yaml"
     text = paths.CODEBOOK.read_text()
     changed.write_text(text.replace('"testif*", "countersu*"]', '"testif*", "countersu*", "paragraph"]', 1))
-    proc = run_cli("build", "--corpus", corpus, "--out", out, "--codebook", changed, check=0)
+    proc = run_cli("build", "--corpus", corpus, "--processed", out, "--codebook", changed, check=0)
     assert "is up to date" in proc.stdout  # the corpus stage did not rerun
     assert "Coded with codebook" in proc.stdout and "wrote codes.parquet" in proc.stdout
     codes = table(out, "codes")
@@ -136,7 +136,7 @@ def test_evidence_offsets_hold_where_normalising_changes_lengths(tmp_path):
             "witch\nhunt.  Police  found no evidence.")
     text = f"A Title\n\n{para}\n\nA second paragraph.\n"  # blank lines: wrapped lines join
     corpus = write_corpus(tmp_path / "c", {"a.txt": text.encode()})
-    run_cli("build", "--corpus", corpus, "--out", tmp_path / "o", check=0)
+    run_cli("build", "--corpus", corpus, "--processed", tmp_path / "o", check=0)
     raw = (corpus / "a.txt").read_text(encoding="utf-8")
     codes = table(tmp_path / "o", "codes")
     found = dict(zip(codes.code, codes.evidence))
@@ -150,7 +150,7 @@ def test_worker_processes_and_batch_sizes_give_the_same_codes(tmp_path):
     from analysis.coding.stage import code_corpus
 
     run_cli("synth", "--out", tmp_path / "syn", "--n", 120, "--seed", 7, check=0)
-    run_cli("build", "--corpus", tmp_path / "syn", "--out", tmp_path / "o", check=0)
+    run_cli("build", "--corpus", tmp_path / "syn", "--processed", tmp_path / "o", check=0)
     reference = {f: (tmp_path / "o" / f).read_bytes() for f in ("codes.parquet",
                                                                 "doc_codes.parquet")}
     for jobs, batch_rows in ((1, 500), (2, 500), (2, 3000)):
@@ -166,7 +166,7 @@ def test_a_document_coded_in_pieces_gives_the_bytes_of_one_coded_at_once(tmp_pat
     from analysis.coding import stage
 
     out = tmp_path / "o"
-    run_cli("build", "--corpus", paths.RAW, "--out", out, check=0)
+    run_cli("build", "--corpus", paths.RAW, "--processed", out, check=0)
     monkeypatch.setattr(stage, "HOLD_ROWS", None)
     stage.code_corpus(out, BOOK, force=True, batch_rows=16, jobs=1)
     whole = {f: (out / f).read_bytes() for f in ("codes.parquet", "doc_codes.parquet")}

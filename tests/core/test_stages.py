@@ -59,7 +59,7 @@ def test_editing_the_html_reader_rebuilds_the_corpus_but_does_not_recode(tmp_pat
 
     def build():
         proc = subprocess.run([sys.executable, "-m", "analysis.cli", "build", "--corpus",
-                               str(paths.RAW), "--out", str(out)], capture_output=True,
+                               str(paths.RAW), "--processed", str(out)], capture_output=True,
                               text=True, env=env)
         assert proc.returncode == 0, proc.stderr
         return proc.stdout

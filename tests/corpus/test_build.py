@@ -12,8 +12,8 @@ from conftest import ARTICLE, run_cli, snapshot, table, write_corpus
 
 
 def test_two_builds_of_the_same_corpus_are_byte_identical(tmp_path):
-    run_cli("build", "--out", tmp_path / "a", check=0)
-    run_cli("build", "--corpus", paths.RAW, "--out", tmp_path / "b", check=0)
+    run_cli("build", "--processed", tmp_path / "a", check=0)
+    run_cli("build", "--corpus", paths.RAW, "--processed", tmp_path / "b", check=0)
     a, b = snapshot(tmp_path / "a"), snapshot(tmp_path / "b")
     assert sorted(a) == sorted([f"{t}.parquet" for t in TABLES] + [
         "build.json", "codes.parquet", "doc_codes.parquet", "code_labels.parquet", "coding.json",
@@ -26,8 +26,8 @@ def test_two_builds_of_the_same_corpus_are_byte_identical(tmp_path):
 def test_worker_processes_give_the_same_bytes_as_one_process(tmp_path):
     n = CHUNK * 2 + 7  # enough rows for several chunks, so the pool is used
     run_cli("synth", "--out", tmp_path / "syn", "--n", n, "--seed", 3, check=0)
-    run_cli("build", "--corpus", tmp_path / "syn", "--out", tmp_path / "one", "--jobs", 1, check=0)
-    run_cli("build", "--corpus", tmp_path / "syn", "--out", tmp_path / "two", "--jobs", 2, check=0)
+    run_cli("build", "--corpus", tmp_path / "syn", "--processed", tmp_path / "one", "--jobs", 1, check=0)
+    run_cli("build", "--corpus", tmp_path / "syn", "--processed", tmp_path / "two", "--jobs", 2, check=0)
     one, two = snapshot(tmp_path / "one"), snapshot(tmp_path / "two")
     assert {k: v[0] for k, v in one.items()} == {k: v[0] for k, v in two.items()}
     docs = table(tmp_path / "two", "documents")
@@ -37,19 +37,19 @@ def test_worker_processes_give_the_same_bytes_as_one_process(tmp_path):
 
 def test_a_second_build_with_nothing_changed_writes_nothing(seed_corpus, tmp_path):
     out = tmp_path / "out"
-    run_cli("build", "--corpus", seed_corpus, "--out", out, check=0)
+    run_cli("build", "--corpus", seed_corpus, "--processed", out, check=0)
     before = snapshot(out)
-    proc = run_cli("build", "--corpus", seed_corpus, "--out", out, check=0)
+    proc = run_cli("build", "--corpus", seed_corpus, "--processed", out, check=0)
     assert "is up to date" in proc.stdout and "nothing was written" in proc.stdout
     assert snapshot(out) == before  # same bytes and same modification times
 
 
 def test_a_changed_input_rebuilds_but_leaves_identical_files_untouched(seed_corpus, tmp_path):
     out = tmp_path / "out"
-    run_cli("build", "--corpus", seed_corpus, "--out", out, check=0)
+    run_cli("build", "--corpus", seed_corpus, "--processed", out, check=0)
     before = snapshot(out)
     (seed_corpus / "stray.txt").write_text("not registered")  # changes only the quarantine
-    proc = run_cli("build", "--corpus", seed_corpus, "--out", out, check=0)
+    proc = run_cli("build", "--corpus", seed_corpus, "--processed", out, check=0)
     after = snapshot(out)
     assert "Wrote quarantine.parquet, build.json" in proc.stdout
     for name in ("documents.parquet", "lines.parquet", "segments.parquet"):
@@ -59,10 +59,10 @@ def test_a_changed_input_rebuilds_but_leaves_identical_files_untouched(seed_corp
 
 def test_a_deleted_output_is_rebuilt(seed_corpus, tmp_path):
     out = tmp_path / "out"
-    run_cli("build", "--corpus", seed_corpus, "--out", out, check=0)
+    run_cli("build", "--corpus", seed_corpus, "--processed", out, check=0)
     good = (out / "segments.parquet").read_bytes()
     (out / "segments.parquet").unlink()
-    proc = run_cli("build", "--corpus", seed_corpus, "--out", out, check=0)
+    proc = run_cli("build", "--corpus", seed_corpus, "--processed", out, check=0)
     assert "Wrote segments.parquet" in proc.stdout
     assert (out / "segments.parquet").read_bytes() == good
 
@@ -104,7 +104,7 @@ def test_add_copies_the_article_and_appends_a_checked_row(tmp_path):
     rows = list(csv.DictReader(open(corpus / "manifest.csv", encoding="utf-8")))
     assert rows[-1]["sha256"] == sha and rows[-1]["outlet"] == "Example News"
     assert rows[0]["doc_id"] == "a"  # existing rows kept
-    run_cli("build", "--corpus", corpus, "--out", tmp_path / "o", check=0)
+    run_cli("build", "--corpus", corpus, "--processed", tmp_path / "o", check=0)
     assert len(table(tmp_path / "o", "documents")) == 2
 
 
@@ -131,12 +131,12 @@ def test_add_creates_a_manifest_for_a_new_corpus(tmp_path):
 def test_checksums_fills_only_missing_values(tmp_path):
     corpus = write_corpus(tmp_path / "c", {"a.txt": ARTICLE.encode(), "b.txt": b"Body.\n"},
                           checksums=False)
-    proc = run_cli("build", "--corpus", corpus, "--out", tmp_path / "o", check=0)
+    proc = run_cli("build", "--corpus", corpus, "--processed", tmp_path / "o", check=0)
     assert "2 manifest row(s) have no sha256" in proc.stderr
     run_cli("checksums", "--corpus", corpus, check=0)
     rows = list(csv.DictReader(open(corpus / "manifest.csv", encoding="utf-8")))
     assert rows[1]["sha256"] == hashlib.sha256(b"Body.\n").hexdigest()
-    proc = run_cli("build", "--corpus", corpus, "--out", tmp_path / "o", check=0)
+    proc = run_cli("build", "--corpus", corpus, "--processed", tmp_path / "o", check=0)
     assert "no sha256" not in proc.stderr
 
 

@@ -100,7 +100,7 @@ def test_a_corpus_can_bring_its_own_cleaning_profile(tmp_path):
     article = "Your Morning News From The Valley\n\n" + ARTICLE
     corpus = write_corpus(tmp_path / "c", {"a.txt": article.encode()},
                           {"a.txt": {"outlet": "Example Daily"}})
-    run_cli("build", "--corpus", corpus, "--out", tmp_path / "o1", check=0)
+    run_cli("build", "--corpus", corpus, "--processed", tmp_path / "o1", check=0)
     first = table(tmp_path / "o1", "lines")
     assert first.loc[0, "role"] == "title"  # without a profile the slogan looks like a title
     (corpus / "cleaning.yaml").write_text(
@@ -109,7 +109,7 @@ def test_a_corpus_can_bring_its_own_cleaning_profile(tmp_path):
         "    detect: {outlets: [Example Daily]}\n"
         "    rules:\n"
         "      - {id: masthead, role: boilerplate, pattern: 'your morning news from the valley'}\n")
-    run_cli("build", "--corpus", corpus, "--out", tmp_path / "o2", check=0)
+    run_cli("build", "--corpus", corpus, "--processed", tmp_path / "o2", check=0)
     lines = table(tmp_path / "o2", "lines")
     assert (lines.loc[0, "role"], lines.loc[0, "rule"]) == ("boilerplate", "example_daily.masthead")
     assert lines.loc[2, "role"] == "title"
@@ -134,6 +134,6 @@ def test_packaged_rules_load_and_have_a_version():
 def test_generic_rules_on_single_lines(tmp_path, line, role):
     text = f"A Short Title\n\nFirst paragraph of the article.\n\n{line}\n"
     corpus = write_corpus(tmp_path / "c", {"a.txt": text.encode()})
-    run_cli("build", "--corpus", corpus, "--out", tmp_path / "o", check=0)
+    run_cli("build", "--corpus", corpus, "--processed", tmp_path / "o", check=0)
     lines = table(tmp_path / "o", "lines")
     assert lines.loc[4, "role"] == role

@@ -38,7 +38,7 @@ def test_links_fifos_and_linked_folders_are_set_aside_unread(tmp_path):
                             {"doc_id": "pipe", "file": "pipe.txt"}])
 
     out = tmp_path / "o"
-    proc = run_cli("build", "--corpus", corpus, "--out", out, check=0)
+    proc = run_cli("build", "--corpus", corpus, "--processed", out, check=0)
     assert "1 document(s), 4 set aside (not_regular_file: 4)" in proc.stdout
     q = table(out, "quarantine").set_index("file")
     assert sorted(q.index) == ["link.txt", "linkdir/passwd.txt", "pipe.txt", "stray-link.txt"]
@@ -57,14 +57,14 @@ def test_a_linked_manifest_or_cleaning_rules_file_is_refused(tmp_path):
     corpus = write_corpus(tmp_path / "c", {"a.txt": ARTICLE.encode()})
     (tmp_path / "rules.yaml").write_text("profiles: {}\n")
     os.symlink(tmp_path / "rules.yaml", corpus / "cleaning.yaml")
-    proc = run_cli("build", "--corpus", corpus, "--out", tmp_path / "o", check=2)
+    proc = run_cli("build", "--corpus", corpus, "--processed", tmp_path / "o", check=2)
     assert "cleaning.yaml: is a symbolic link, not a regular file" in proc.stderr
     assert not (tmp_path / "o").exists()
 
     (corpus / "cleaning.yaml").unlink()
     (corpus / "manifest.csv").rename(tmp_path / "manifest.csv")
     os.symlink(tmp_path / "manifest.csv", corpus / "manifest.csv")
-    proc = run_cli("build", "--corpus", corpus, "--out", tmp_path / "o", check=2)
+    proc = run_cli("build", "--corpus", corpus, "--processed", tmp_path / "o", check=2)
     assert "manifest.csv: is a symbolic link; the manifest must be a regular file" in proc.stderr
 
 
@@ -101,7 +101,7 @@ def test_a_bad_csv_record_is_set_aside_and_reading_resumes_with_fields_of_any_si
             'r9,Daily,The last article.']
     corpus = write_corpus(tmp_path / "c", {"col.csv": ("\n".join(rows) + "\n").encode()})
     out = tmp_path / "o"
-    proc = run_cli("build", "--corpus", corpus, "--out", out, check=0)
+    proc = run_cli("build", "--corpus", corpus, "--processed", out, check=0)
     docs, q = table(out, "documents"), table(out, "quarantine")
     assert list(docs.doc_id) == [f"col.r{i}" for i in (1, 3, 5, 6, 7, 8, 9)]
     assert list(q.record) == [3, 5] and set(q.reason) == {"bad_record"}
@@ -125,7 +125,7 @@ def test_encodings_are_not_silently_guessed(tmp_path):
         "japanese.txt": "東京地裁は訴えを退けた。\n\n弁護士は控訴する方針だ。\n".encode("shift_jis"),
     }, {"japanese.txt": {"language": "ja"}})
     out = tmp_path / "o"
-    proc = run_cli("build", "--corpus", corpus, "--out", out, check=0)
+    proc = run_cli("build", "--corpus", corpus, "--processed", out, check=0)
     docs = table(out, "documents").set_index("doc_id")
     q = table(out, "quarantine").set_index("doc_id")
     assert len(docs) + len(q) == 4
@@ -143,6 +143,6 @@ def test_encodings_are_not_silently_guessed(tmp_path):
     # declaring the encoding removes the doubt
     seed = write_corpus(tmp_path / "d", {"russian.txt": "Суд отклонил иск.\n".encode("koi8-r")},
                         {"russian.txt": {"encoding": "koi8-r"}})
-    run_cli("build", "--corpus", seed, "--out", tmp_path / "p", check=0)
+    run_cli("build", "--corpus", seed, "--processed", tmp_path / "p", check=0)
     docs = table(tmp_path / "p", "documents")
     assert docs.loc[0, "body"] == "Суд отклонил иск." and docs.encoding_note.isna().all()

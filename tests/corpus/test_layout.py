@@ -168,7 +168,7 @@ def test_html_tags_and_entities_in_a_text_dump_through_the_cli(tmp_path):
             "<p><i>Lin Wei/AFP via Getty Images</i></p>\n"
             "</div>\n")
     corpus = write_corpus(tmp_path / "c", {"dump.txt": dump.encode()})
-    run_cli("build", "--corpus", corpus, "--out", tmp_path / "o", check=0)
+    run_cli("build", "--corpus", corpus, "--processed", tmp_path / "o", check=0)
     lines = table(tmp_path / "o", "lines")
     assert list(zip(lines.role, lines.rule))[:4] == [
         ("title", "title"), ("body", "body"), ("credit", "agency_credit"),
@@ -196,7 +196,7 @@ def test_pages_with_no_article_are_set_aside_through_the_cli(tmp_path):
         "error.txt": error.encode(), "article.txt": article.encode()},
         {"tag.txt": {"url": "https://example.org/tag/campus-harassment/"},
          "article.txt": {"url": "https://example.org/2021/09/14/appeal-ruling"}})
-    out = run_cli("build", "--corpus", corpus, "--out", tmp_path / "o", check=0)
+    out = run_cli("build", "--corpus", corpus, "--processed", tmp_path / "o", check=0)
     q = table(tmp_path / "o", "quarantine").set_index("file")
     assert set(q.index) == {"teasers.txt", "tag.txt", "error.txt"}
     assert set(q.reason) == {"no_article"}
@@ -222,7 +222,7 @@ def test_lines_recurring_across_an_outlets_pages_are_furniture(tmp_path):
                               slogan).encode()
     meta["other.txt"] = {"outlet": "Other Times"}
     corpus = write_corpus(tmp_path / "c", files, meta)
-    run_cli("build", "--corpus", corpus, "--out", tmp_path / "o", check=0)
+    run_cli("build", "--corpus", corpus, "--processed", tmp_path / "o", check=0)
     lines = table(tmp_path / "o", "lines")
     slogans = lines[lines.text == slogan].set_index("doc_id")
     assert set(slogans.loc[[f"a{i}" for i in range(5)], "rule"]) == {"recurring"}
@@ -238,7 +238,7 @@ def test_mojibake_is_flagged_per_document_and_warned(tmp_path):
     corpus = write_corpus(tmp_path / "c", {"bad.txt": garbled.encode(),
                                            "good.txt": page("Another headline here", PARA_2)
                                            .encode()})
-    out = run_cli("build", "--corpus", corpus, "--out", tmp_path / "o", check=0)
+    out = run_cli("build", "--corpus", corpus, "--processed", tmp_path / "o", check=0)
     docs = table(tmp_path / "o", "documents").set_index("doc_id")
     assert docs.loc["bad", "mojibake"] > 0 and docs.loc["good", "mojibake"] == 0
     assert "mojibake" in out.stdout + out.stderr and "bad" in out.stdout + out.stderr

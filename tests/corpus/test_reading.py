@@ -7,7 +7,7 @@ from conftest import ARTICLE, run_cli, table, write_corpus
 
 
 def _build(corpus, out):
-    proc = run_cli("build", "--corpus", corpus, "--out", out, check=0)
+    proc = run_cli("build", "--corpus", corpus, "--processed", out, check=0)
     return proc.stdout + proc.stderr
 
 
@@ -170,7 +170,7 @@ def test_the_same_corpus_in_two_folders_gives_the_same_bytes_and_no_absolute_pat
         corpus = write_corpus(tmp_path / where / "corpus", articles)
         (corpus / "stray.txt").write_text("a file nobody listed\n")
         out = tmp_path / where / "processed"
-        run_cli("build", "--corpus", corpus, "--out", out, check=0)
+        run_cli("build", "--corpus", corpus, "--processed", out, check=0)
         outs.append(out)
     files = sorted(p.name for p in outs[0].iterdir())
     assert files == sorted(p.name for p in outs[1].iterdir())

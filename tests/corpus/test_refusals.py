@@ -5,7 +5,7 @@ from conftest import ARTICLE, run_cli, snapshot, write_corpus
 
 
 def _refused(corpus, out):
-    proc = run_cli("build", "--corpus", corpus, "--out", out)
+    proc = run_cli("build", "--corpus", corpus, "--processed", out)
     assert proc.returncode == 2, proc.stdout + proc.stderr
     assert "Traceback" not in proc.stderr
     return proc.stderr
@@ -83,7 +83,7 @@ def test_every_problem_is_reported_in_one_run(tmp_path):
 
 def test_a_refused_run_leaves_the_last_good_outputs_intact(seed_corpus, tmp_path):
     out = tmp_path / "out"
-    run_cli("build", "--corpus", seed_corpus, "--out", out, check=0)
+    run_cli("build", "--corpus", seed_corpus, "--processed", out, check=0)
     before = snapshot(out)
     f = seed_corpus / "002_5d940f0a5119fa01.txt"
     f.write_bytes(f.read_bytes() + b"\nAn appended line.")

@@ -139,7 +139,7 @@ def test_a_sheet_neutralises_formulas_from_the_corpus_and_reads_notes_back(coder
                "=HYPERLINK(\"http://example.org\",\"click\") was posted under the article.\n\n"
                "-- The court dismissed the suit on Tuesday, the lawyer said.\n")
     corpus = write_corpus(tmp_path / "corpus", {"a.txt": article.encode()})
-    run_cli("build", "--corpus", corpus, "--out", tmp_path / "processed", check=0)
+    run_cli("build", "--corpus", corpus, "--processed", tmp_path / "processed", check=0)
     sheet_path = tmp_path / "sheet.csv"
     run_cli("sheet", "--coder", "ann", "--coders", coders, "--processed",
             tmp_path / "processed", "--n", 5, "--out", sheet_path, check=0)

@@ -66,7 +66,7 @@ def main():
             s = sources[pid]
             w.writerow([pid, f"{pid}.txt", hashlib.sha256(data).hexdigest(), s["outlet"],
                         s["language"], s["address"]])
-    proc = subprocess.run([args.analysis, "build", "--corpus", corpus, "--out",
+    proc = subprocess.run([args.analysis, "build", "--corpus", corpus, "--processed",
                            args.out / "processed"], capture_output=True, text=True)
     if proc.returncode:
         sys.exit(proc.stderr)

@@ -114,7 +114,7 @@ def main():
     if problems:
         sys.exit("\n".join(problems))
     book = ["--codebook", args.codebook] if args.codebook else []
-    proc = subprocess.run([args.analysis, "build", "--corpus", corpus, "--out",
+    proc = subprocess.run([args.analysis, "build", "--corpus", corpus, "--processed",
                            args.out / "processed", *book], capture_output=True, text=True)
     if proc.returncode:
         sys.exit(proc.stderr)

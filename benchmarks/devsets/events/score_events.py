@@ -62,7 +62,7 @@ def main():
                         s["address"]])
     if problems:
         sys.exit("\n".join(problems))
-    proc = subprocess.run([args.analysis, "build", "--corpus", corpus, "--out",
+    proc = subprocess.run([args.analysis, "build", "--corpus", corpus, "--processed",
                            args.out / "processed"], capture_output=True, text=True)
     if proc.returncode:
         sys.exit(proc.stderr)
