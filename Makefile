@@ -8,8 +8,6 @@ BIN := $(VENV)/bin
 LOCK := requirements.lock
 # that, and the tools to test and to lock (`make test` and `make lock` add them)
 DEV_LOCK := requirements-dev.lock
-# pins installed without their dependencies (why: requirements-nodeps.in)
-NODEPS := requirements-nodeps.lock
 UV_FLAGS := --universal --python-version 3.11 --generate-hashes --custom-compile-command "make lock"
 # uv, when the machine has it, installs the same locks in seconds; pip otherwise
 INSTALL = if command -v uv >/dev/null 2>&1; then uv pip install --quiet --python $(BIN)/python $(1); \
@@ -24,7 +22,7 @@ help: ## list the targets
 # Staleness is decided by content: the hash of the locks and pyproject.toml is
 # recorded in the environment and compared on every run.
 venv: ## create .venv from requirements.lock when missing or stale
-	@want=$$(cat $(LOCK) $(NODEPS) pyproject.toml | sha256sum | cut -c1-64); \
+	@want=$$(cat $(LOCK) pyproject.toml | sha256sum | cut -c1-64); \
 	if [ "$$(cat $(VENV)/.lock-sha256 2>/dev/null)" != "$$want" ]; then \
 	  $(PYTHON) -c 'import sys; sys.exit(sys.version_info[:2] < (3, 11))' || \
 	    { echo "error: $(PYTHON) is older than Python 3.11; set PYTHON=python3.11" >&2; exit 1; }; \
@@ -33,7 +31,6 @@ venv: ## create .venv from requirements.lock when missing or stale
 	  echo "Creating $(VENV) from $(LOCK) (a few minutes the first time; seconds with uv)..."; \
 	  rm -rf $(VENV) && $(PYTHON) -m venv $(VENV) && \
 	  { $(call INSTALL,--require-hashes --no-deps -r $(LOCK)); } && \
-	  { $(call INSTALL,--require-hashes --no-deps --no-build-isolation -r $(NODEPS)); } && \
 	  { $(call INSTALL,--no-deps --no-build-isolation -e .); } && \
 	  echo "$$want" > $(VENV)/.lock-sha256 && echo "$(VENV) is ready."; \
 	fi
@@ -68,10 +65,10 @@ bench: venv ## benchmark the pipeline, the coder and the report on 100,000 gener
 release: venv ## release this version: rebuild from scratch, manifest and archive in dist/, tag
 	@$(BIN)/analysis release
 
-lock: venv-dev ## recompile the locks from pyproject.toml for Linux, macOS and Windows; environment.yml; requirements-nodeps.lock
+lock: venv-dev ## recompile the locks from pyproject.toml for Linux, macOS and Windows, and environment.yml
 	$(BIN)/uv pip compile pyproject.toml requirements-build.in $(UV_FLAGS) -o $(LOCK)
 	$(BIN)/uv pip compile pyproject.toml requirements-build.in --extra dev -c $(LOCK) $(UV_FLAGS) -o $(DEV_LOCK)
-	$(BIN)/python -m analysis.release.lockfile --nodeps
+	$(BIN)/python -m analysis.release.lockfile
 
 clean: ## delete derived outputs (data/processed, reports) but keep their READMEs
 	find data/processed reports -mindepth 1 ! -name README.md -delete

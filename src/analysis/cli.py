@@ -22,7 +22,7 @@ from .core.parquet import read_table
 from .corpus.manifest import METADATA, add_article, record_checksums
 from .corpus.synthetic import write_corpus
 from .release.archive import make_release, verify
-from .release.citation import ZENODO, read_citation, zenodo_json
+from .release.citation import placeholders, read_citation
 from .report.execution import NotebookFailed
 from .validation.agreement import alpha_table
 from .validation.event_sheets import (EVENTS_DIR, NONE, blank_event_sheet, is_event_sheet,
@@ -251,9 +251,10 @@ def _parser():
                    help="one file per article (txt) or one JSONL file (default: txt)")
     s.set_defaults(func=_synth)
 
-    c = command("citation", "check CITATION.cff and write .zenodo.json from it",
-                "Validate CITATION.cff (Citation File Format 1.2.0) and regenerate "
-                ".zenodo.json from it, so the two never disagree.",
+    c = command("citation", "check CITATION.cff",
+                "Check CITATION.cff against Citation File Format 1.2.0 and list the fields "
+                "still holding a placeholder. It is the one citation file: GitHub shows it, "
+                "and Zenodo takes a release's metadata from it.",
                 "analysis citation")
     c.add_argument("--root", type=Path, default=paths.ROOT, help=argparse.SUPPRESS)
     c.set_defaults(func=_citation)
@@ -474,10 +475,12 @@ def _synth(args):
 
 
 def _citation(args):
-    read_citation(args.root)
-    changed = write_bytes_atomic(args.root / ZENODO, zenodo_json(args.root).encode("utf-8"))
-    print(f"CITATION.cff is valid CFF 1.2.0; {ZENODO} "
-          + ("written." if changed else "already matches it."))
+    cff = read_citation(args.root)
+    unfilled = placeholders(cff)
+    print("CITATION.cff is valid Citation File Format 1.2.0"
+          + (f"; still to fill in before a release: {', '.join(unfilled)}." if unfilled
+             else "; every field is filled in.")
+          + " GitHub shows it and Zenodo reads a release's metadata from it.")
     return 0
 
 

@@ -1,5 +1,5 @@
-"""Citable, frozen releases: CITATION.cff is valid CFF and .zenodo.json is made
-from it; `analysis release` archives exactly the tracked files and the rebuilt
+"""Citable, frozen releases: CITATION.cff is valid CFF, the one citation file
+(GitHub and Zenodo read it); `analysis release` archives exactly the tracked files and the rebuilt
 outputs, lists every one in its manifest, refuses what it must and writes the
 same archive bytes for the same files; `analysis verify` checks a release
 before running any of it, refuses an altered, unsafe or malformed one with a
@@ -22,7 +22,7 @@ from analysis.core import paths
 from analysis.core.errors import InputError
 from analysis.release import archive as release_archive
 from analysis.release.archive import MANIFEST, NAME, write_archive
-from analysis.release.citation import placeholders, read_citation, zenodo_json
+from analysis.release.citation import placeholders, read_citation
 from conftest import run_cli
 
 IDENTITY = {"GIT_AUTHOR_NAME": "Release Test", "GIT_AUTHOR_EMAIL": "release@example.org",
@@ -35,22 +35,31 @@ IGNORED = ("data/raw/private_notes.txt", "notebooks/.ipynb_checkpoints/01_corpus
 
 
 def test_citation_cff_is_valid_cff_and_cites_this_version():
-    _, cff = read_citation(paths.ROOT)  # cffconvert's schema validation
+    cff = read_citation(paths.ROOT)
     assert cff["cff-version"] == "1.2.0" and str(cff["version"]) == __version__
     for field in ("title", "authors", "date-released", "license", "repository-code",
                   "preferred-citation"):
         assert cff.get(field), field
     assert str(cff["preferred-citation"]["version"]) == __version__
+    assert not (paths.ROOT / ".zenodo.json").exists()  # Zenodo reads CITATION.cff itself
 
 
-def test_zenodo_json_is_generated_from_citation_cff_and_disagreement_is_caught(tmp_path):
-    assert (paths.ROOT / ".zenodo.json").read_text(encoding="utf-8") == zenodo_json(paths.ROOT)
+def test_a_citation_that_breaks_the_format_is_refused_field_by_field(tmp_path):
     cff = (paths.ROOT / "CITATION.cff").read_text(encoding="utf-8")
-    (tmp_path / "CITATION.cff").write_text(cff.replace("version: 0.1.0", "version: 0.1.1", 1))
-    assert '"version": "0.1.1"' in zenodo_json(tmp_path)
-    (tmp_path / "CITATION.cff").write_text(cff + "colour: blue\n")
+    bad = (cff.replace('date-released: "2026-11-22"', 'date-released: "22 Nov 2026"', 1)
+           + "colour: blue\n")
+    (tmp_path / "CITATION.cff").write_text(bad, encoding="utf-8")
     proc = run_cli("citation", "--root", tmp_path, check=2)
-    assert "not valid Citation File Format 1.2.0" in proc.stderr and "colour" in proc.stderr
+    for message in ("field colour is not a Citation File Format 1.2.0 field",
+                    "field date-released is '22 Nov 2026'; write the day as \"YYYY-MM-DD\""):
+        assert f"{tmp_path / 'CITATION.cff'}: {message}" in proc.stderr, message
+    (tmp_path / "CITATION.cff").write_text(cff.replace("authors:", "writers:", 1),
+                                           encoding="utf-8")
+    proc = run_cli("citation", "--root", tmp_path, check=2)
+    assert "field authors is missing" in proc.stderr
+    # the checkout's own file is valid, and says what is still to fill in
+    proc = run_cli("citation", check=0)
+    assert "still to fill in before a release: authors[0].name, repository-code" in proc.stdout
 
 
 def clone(tmp_path, name="clone"):

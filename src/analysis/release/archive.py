@@ -47,7 +47,7 @@ from pathlib import Path
 
 from ..core.errors import InputError
 from ..core.fileio import NotRegular, open_regular, sha256_file, write_bytes_atomic
-from .citation import CFF, ZENODO, cite_text, placeholders, read_citation, zenodo_json
+from .citation import CFF, cite_text, placeholders, read_citation
 
 NAME = "china-metoo-news"
 MANIFEST = "RELEASE_MANIFEST.json"
@@ -191,8 +191,8 @@ def _run_report(root: Path, python: str, env_extra: dict) -> float:
 def check_ready(root: Path) -> tuple:
     """Refuse (InputError listing every reason) unless ``root`` can be
     released: a clean git tree of regular files (no tracked symbolic link or
-    submodule), valid citation metadata for this version, a .zenodo.json that
-    matches it, a CHANGELOG section for it, and no tag or archive for it yet.
+    submodule), valid citation metadata for this version with every field
+    filled in, a CHANGELOG section for it, and no tag or archive for it yet.
     Returns (version, citation dict, commit)."""
     root = Path(root)
     problems = []
@@ -210,7 +210,7 @@ def check_ready(root: Path) -> tuple:
                             "read or archived: replace it with the file it points to, or "
                             "remove it (`git rm`), and commit.")
     version = _version(root)
-    _, cff = read_citation(root)
+    cff = read_citation(root)
     if str(cff.get("version")) != version:
         problems.append(f"{CFF}: version is {cff.get('version')!r} but the package is "
                         f"{version!r} (src/analysis/__init__.py); make them equal.")
@@ -224,9 +224,6 @@ def check_ready(root: Path) -> tuple:
     if unfilled := placeholders(cff):
         problems.append(f"{CFF}: {', '.join(unfilled)} still hold(s) a placeholder; fill "
                         "them in.")
-    zen = root / ZENODO
-    if not zen.is_file() or zen.read_text(encoding="utf-8") != zenodo_json(root):
-        problems.append(f"{ZENODO} does not match {CFF}; run `analysis citation` and commit.")
     changelog = (root / "CHANGELOG.md").read_text(encoding="utf-8")
     if not re.search(rf"^## {re.escape(version)} - {re.escape(date)}\s*$", changelog, re.M):
         problems.append(f"CHANGELOG.md has no section '## {version} - {date}'; move the "
@@ -477,14 +474,12 @@ def _fresh_environment(root: Path, venv: Path, python: str) -> str:
                          f"({str(detail).strip()[-500:]}); give a Python 3.11 that has venv.") \
             from None
     py = str(venv / "bin" / "python")
-    for lock, extra in (("requirements.lock", []),
-                        ("requirements-nodeps.lock", ["--no-build-isolation"])):
-        proc = subprocess.run([py, "-m", "pip", "install", "--quiet", "--require-hashes",
-                               "--no-deps", *extra, "-r", str(root / lock)],
-                              capture_output=True, text=True)
-        if proc.returncode:
-            raise InputError(f"installing {lock} into a fresh environment failed:\n"
-                             + proc.stderr.strip()[-2000:])
+    lock = "requirements.lock"
+    proc = subprocess.run([py, "-m", "pip", "install", "--quiet", "--require-hashes",
+                           "--no-deps", "-r", str(root / lock)], capture_output=True, text=True)
+    if proc.returncode:
+        raise InputError(f"installing {lock} into a fresh environment failed:\n"
+                         + proc.stderr.strip()[-2000:])
     proc = subprocess.run([py, "-m", "pip", "install", "--quiet", "--no-deps",
                            "--no-build-isolation", "-e", str(root)], capture_output=True,
                           text=True)

@@ -1,6 +1,8 @@
 """The citation: ``CITATION.cff`` (Citation File Format 1.2.0) is its one
-source; ``cffconvert`` validates it and generates ``.zenodo.json`` from it,
-and ``cite_text`` gives the line the report shows.
+source. GitHub shows it and Zenodo takes a release's metadata from it (when
+a repository has no .zenodo.json), so no second file is kept. ``read_citation``
+checks it, ``placeholders`` finds what the owner has not filled in yet, and
+``cite_text`` gives the line the report shows.
 """
 
 import re
@@ -9,7 +11,6 @@ from pathlib import Path
 from ..core.errors import InputError
 
 CFF = "CITATION.cff"
-ZENODO = ".zenodo.json"
 # what a field that the owner has not filled in yet looks like: "to be filled
 # in" however it is written (TO-BE-FILLED-IN, to_be_filled_in), a TODO or
 # FIXME, or an address on example.org/.com
@@ -28,33 +29,80 @@ def placeholders(cff, where: str = "") -> list:
     return [where] if isinstance(cff, str) and PLACEHOLDER.search(cff) else []
 
 
-def read_citation(root: Path):
-    """The validated citation of ``root`` as (cffconvert Citation, its YAML as
-    a dict); InputError naming the file and the field for invalid CFF."""
-    # imported here: cffconvert pulls in jsonschema and more, which the report
-    # page (it needs only cite_text) should not pay for
-    from cffconvert import Citation
+# Citation File Format 1.2.0: the keys it defines at the top level and for a
+# reference (preferred-citation) that this project may use, and the required ones
+KEYS = {"abstract", "authors", "cff-version", "commit", "contact", "date-released", "doi",
+        "identifiers", "keywords", "license", "license-url", "message", "preferred-citation",
+        "references", "repository", "repository-artifact", "repository-code", "title", "type",
+        "url", "version"}
+REQUIRED = ("cff-version", "message", "title", "authors")
+REFERENCE_REQUIRED = ("type", "title", "authors")
+PERSON_KEYS = {"family-names", "given-names", "name-particle", "name-suffix", "affiliation",
+               "address", "city", "country", "email", "orcid", "website", "alias", "name",
+               "post-code", "region", "tel", "fax", "date-start", "date-end", "location"}
+_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+_URL = re.compile(r"https?://\S+")
+
+
+def read_citation(root: Path) -> dict:
+    """The citation of ``root`` (CITATION.cff) as a dict, checked against what
+    Citation File Format 1.2.0 requires of the fields this project uses: the
+    required keys, known keys only, authors as persons or entities, dates as
+    YYYY-MM-DD, addresses as URLs. InputError naming the file and every field
+    that fails, with the fix. (Zenodo and GitHub read this file itself.)"""
+    import yaml
 
     path = Path(root) / CFF
     try:
-        citation = Citation(path.read_text(encoding="utf-8"))
-        citation.validate()
+        cff = yaml.safe_load(path.read_text(encoding="utf-8"))
     except OSError as e:
         raise InputError(f"{path}: cannot read the citation file ({e.strerror}).") from None
-    except Exception as e:  # jsonschema's ValidationError and YAML errors
-        first = str(e).splitlines()[0]
-        where = "/".join(map(str, getattr(e, "path", []) or []))
-        raise InputError(f"{path}: not valid Citation File Format 1.2.0"
-                         + (f" (field {where})" if where else "") + f": {first}. Fix the "
-                         "file; https://citation-file-format.github.io lists the fields."
+    except yaml.YAMLError as e:
+        raise InputError(f"{path}: not valid YAML ({str(e).splitlines()[0]}); fix the file."
                          ) from None
-    return citation, citation.cffobj
+    if not isinstance(cff, dict):
+        raise InputError(f"{path}: not a Citation File Format file (a mapping of fields).")
+    problems = [f"{path}: {p}" for p in citation_problems(cff)]
+    if problems:
+        raise InputError([*problems, "https://citation-file-format.github.io lists the fields "
+                          "of Citation File Format 1.2.0."])
+    return cff
 
 
-def zenodo_json(root: Path) -> str:
-    """.zenodo.json as cffconvert generates it from CITATION.cff."""
-    citation, _ = read_citation(root)
-    return citation.as_zenodo().rstrip("\n") + "\n"
+def citation_problems(cff: dict, where: str = "", required=REQUIRED) -> list:
+    """What in ``cff`` (a citation, or at ``where`` a reference in it) breaks
+    Citation File Format 1.2.0, field by field."""
+    out = [f"field {where}{k} is missing" for k in required if not cff.get(k)]
+    if not where:  # a reference has many more keys (journal, year...): not checked
+        out += [f"field {k} is not a Citation File Format 1.2.0 field; remove it or correct "
+                "its name" for k in cff if k not in KEYS]
+    if not where and cff.get("cff-version") not in (None, "1.2.0"):
+        out.append(f"field cff-version is {cff['cff-version']!r}; write \"1.2.0\"")
+    authors = cff.get("authors")
+    if authors is not None and not (isinstance(authors, list) and authors):
+        out.append(f"field {where}authors must be a list of persons or entities")
+    for i, person in enumerate(authors if isinstance(authors, list) else []):
+        if not isinstance(person, dict) or not (person.get("name")
+                                                or person.get("family-names")):
+            out.append(f"field {where}authors[{i}] needs family-names (a person) or name "
+                       "(an entity)")
+        else:
+            out += [f"field {where}authors[{i}].{k} is not a field of a person or entity"
+                    for k in person if k not in PERSON_KEYS]
+    for key in ("date-released",):
+        if key in cff and not _DATE.fullmatch(str(cff[key])):
+            out.append(f"field {where}{key} is {cff[key]!r}; write the day as \"YYYY-MM-DD\"")
+    for key in ("repository-code", "url", "repository", "license-url"):
+        if key in cff and not _URL.fullmatch(str(cff[key])):
+            out.append(f"field {where}{key} is {cff[key]!r}; write a full https:// address")
+    if "keywords" in cff and not (isinstance(cff["keywords"], list)
+                                  and all(isinstance(k, str) for k in cff["keywords"])):
+        out.append(f"field {where}keywords must be a list of words")
+    pref = cff.get("preferred-citation")
+    if not where and pref is not None:
+        out += (citation_problems(pref, "preferred-citation.", REFERENCE_REQUIRED)
+                if isinstance(pref, dict) else ["field preferred-citation must be a reference"])
+    return out
 
 
 def cite_text(cff: dict, codebook_version: str | None = None) -> str:

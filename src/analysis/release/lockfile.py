@@ -19,8 +19,6 @@ from ..core.fileio import write_bytes_atomic
 
 LOCK = paths.ROOT / "requirements.lock"
 DEV_LOCK = paths.ROOT / "requirements-dev.lock"
-NODEPS_IN = paths.ROOT / "requirements-nodeps.in"
-NODEPS_LOCK = paths.ROOT / "requirements-nodeps.lock"
 ENVIRONMENT = paths.ROOT / "environment.yml"
 PYTHON = "3.11"
 # name==version, then an optional "; marker" up to the line's continuation
@@ -48,8 +46,6 @@ def render_environment(entries: list, python: str = PYTHON) -> str:
     lines = [
         "# Generated from requirements.lock by `make lock`; do not edit by hand.",
         "# conda env create -f environment.yml  (Binder reads it too, then runs postBuild)",
-        "# Release tooling (cffconvert) installs apart, without dependencies:",
-        "#   pip install --require-hashes --no-deps -r requirements-nodeps.lock",
         "name: china-metoo-analysis",
         "channels:",
         "  - conda-forge",
@@ -82,34 +78,9 @@ def environment_pins(path=ENVIRONMENT) -> list:
     return sorted(pins)
 
 
-def pin_nodeps(source=NODEPS_IN, dest=NODEPS_LOCK) -> bool:
-    """Pin the exact versions listed in ``source`` with the sha256 of every
-    file the package index offers for them (pip download, no dependencies),
-    in requirements format; returns whether ``dest`` changed."""
-    import hashlib
-    import subprocess
-    import tempfile
-
-    pins = [ln.strip() for ln in Path(source).read_text().splitlines()
-            if ln.strip() and not ln.startswith("#")]
-    out = ["# Generated from requirements-nodeps.in by `make lock`; do not edit by hand.",
-           "# Installed with --no-deps after requirements.lock (see requirements-nodeps.in)."]
-    for pin in pins:
-        with tempfile.TemporaryDirectory() as tmp:
-            subprocess.run([sys.executable, "-m", "pip", "download", "--quiet", "--no-deps",
-                            "--no-build-isolation", "-d", tmp, pin], check=True)
-            hashes = sorted(hashlib.sha256(p.read_bytes()).hexdigest()
-                            for p in Path(tmp).iterdir())
-        out.append(f"{pin} \\\n" + " \\\n".join(f"    --hash=sha256:{h}" for h in hashes))
-    return write_bytes_atomic(dest, ("\n".join(out) + "\n").encode())
-
-
 def main() -> int:
     changed = write_bytes_atomic(ENVIRONMENT, render_environment(read_lock()).encode())
     print(f"environment.yml {'updated' if changed else 'already matches the lock'}.")
-    if "--nodeps" in sys.argv:
-        changed = pin_nodeps()
-        print(f"requirements-nodeps.lock {'updated' if changed else 'unchanged'}.")
     return 0
 
 

@@ -87,7 +87,9 @@ def render_page(out_dir: Path, processed: Path, notebooks, entries, provenance, 
         css=CSS, version=__version__, codebook_version=str(coding.get("codebook_version")),
         registry_version=str(linking.get("registry_version")), notebooks=sections,
         methods=_methods_html(book), cite=_citation(coding.get("codebook_version")),
-        status=_validation_status(out_dir), source=provenance.get("source", {}),
+        status=_validation_status(out_dir),
+        # outside a git checkout (a release archive) there is no commit to show
+        source={"commit": None, "dirty": False, **provenance.get("source", {})},
         provenance_rows=_provenance_rows(provenance), inputs_table=_inputs_table(processed),
         provenance_file=PROVENANCE)
     return page.encode("utf-8")
