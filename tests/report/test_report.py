@@ -147,6 +147,10 @@ def test_the_page_reads_as_a_document_with_questions_findings_and_validation(see
     findings = re.findall(r'<div class="findings">(.*?)</div>', page, re.S)
     assert len(findings) >= 10
     # code and data beside each figure
+    figures = re.findall(r'<figure id="figure-(\w+)">(.*?)</figure>', page, re.S)
+    assert len(figures) >= 15
+    assert [stem for stem, html in figures if "data: <a" not in html or "code: <a" not in html
+            ] == []
     assert ('data: <a href="tables/outcomes_by_type.csv">outcomes_by_type.csv</a> · code: '
             '<a href="notebooks/03_outcomes.html#cell-id=03-07">') in page
     # how far each measure is validated, before the figures

@@ -75,7 +75,7 @@ def render_page(out_dir: Path, processed: Path, notebooks, entries, provenance, 
             item = {"kind": kind, "stem": stem, "number": numbers[kind],
                     "caption": info.get("caption", ""), "n": info.get("n", ""),
                     "code": f"{html}#cell-id={cell['id']}" if cell else html,
-                    "data": cell.get("tables", []),
+                    "data": info.get("data") or cell.get("tables", []),
                     "findings": cell.get("said", []) if cell.get("last") == (kind, stem)
                     else []}
             item.update(_figure(info) if kind == "figure" else _table(out_dir, stem, info))

@@ -155,11 +155,13 @@ class Session:
         coded = coded[columns]
         return coded[coded["doc_id"].isin(self.doc_ids)].reset_index(drop=True)
 
-    def save_figure(self, fig, stem: str, caption: str, n: str) -> list:
+    def save_figure(self, fig, stem: str, caption: str, n: str, data=()) -> list:
         """Save ``fig`` as figures/stem.<format> plus figures/stem.json (caption,
-        n, files, inputs); returns the paths of the figure files."""
+        n, files, inputs, and ``data``: the stems of the saved tables it draws,
+        when not saved in the same cell); returns the paths of the figure files."""
         files = save_figure(fig, stem, self.output / "figures", self.formats)
-        self._sidecar("figures", stem, caption, n, [p.name for p in files])
+        self._sidecar("figures", stem, caption, n, [p.name for p in files],
+                      **({"data": list(data)} if data else {}))
         return files
 
     def save_table(self, df, stem: str, caption: str, n: str, index=False) -> Path:
