@@ -182,3 +182,13 @@ def test_an_event_dated_to_a_year_is_drawn_over_the_year_not_on_1_january():
     assert (mdates.num2date(start).date().isoformat(),
             mdates.num2date(end).date().isoformat()) == ("2021-01-01", "2022-01-01")
     plt.close(fig)
+
+
+def test_counts_in_an_n_get_thousands_separators_on_the_figure():
+    from analysis.core.formatting import thousands
+
+    assert thousands("n = 12500 paragraphs in 1234 documents, 3 outlets") == (
+        "n = 12,500 paragraphs in 1,234 documents, 3 outlets")
+    fig = plots.bars(pd.Series([3, 1], index=["a", "b"]), "T", "n = 1048576 documents", "Docs")
+    assert fig.axes[0].get_title(loc="left") == "n = 1,048,576 documents"
+    plt.close(fig)

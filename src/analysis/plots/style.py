@@ -19,6 +19,7 @@ import numpy as np
 
 from ..core.errors import InputError
 from ..core.fileio import write_bytes_atomic
+from ..core.formatting import thousands
 
 OKABE_ITO = {"blue": "#0072B2", "vermillion": "#D55E00", "green": "#009E73",
              "orange": "#E69F00", "sky": "#56B4E9", "purple": "#CC79A7",
@@ -87,7 +88,7 @@ def new_figure(width=7.0, height=4.0, title="", n=""):
     use_style()
     fig, ax = plt.subplots(figsize=(width, height), layout="constrained")
     fig.suptitle(title, x=0.01, ha="left", fontweight="bold", fontsize=10)
-    ax.set_title(n, fontsize=8, fontweight="normal", color="#444444")
+    ax.set_title(thousands(n), fontsize=8, fontweight="normal", color="#444444")
     return fig, ax
 
 

@@ -23,6 +23,7 @@ from ..coding.codebook import load_codebook
 from ..coding.methods import methods_markdown
 from ..core import paths
 from ..core.fileio import read_json
+from ..core.formatting import thousands
 from ..release.citation import cite_text, placeholders
 from ..validation.event_sheets import status as event_status
 from .parameters import notebook_title
@@ -73,7 +74,7 @@ def render_page(out_dir: Path, processed: Path, notebooks, entries, provenance, 
             numbers[kind] += 1
             cell = outline["cells"].get((kind, stem), {})
             item = {"kind": kind, "stem": stem, "number": numbers[kind],
-                    "caption": info.get("caption", ""), "n": info.get("n", ""),
+                    "caption": info.get("caption", ""), "n": thousands(info.get("n", "")),
                     "code": f"{html}#cell-id={cell['id']}" if cell else html,
                     "data": info.get("data") or cell.get("tables", []),
                     "findings": cell.get("said", []) if cell.get("last") == (kind, stem)
