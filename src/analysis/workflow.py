@@ -95,7 +95,7 @@ def _pipeline(corpus_dir, processed, rules, codebook, cases, jobs, force, say, w
              f"{shown(processed / 'uncoded.parquet')}. Add indicators in their language to "
              "the codebook, or correct the manifest's language column.")
     linked = link_corpus(processed, registry, book, force,
-                         progress=Progress("Linking cases", "segments"))
+                         progress=Progress("Linking cases", "segments"), jobs=jobs)
     if linked.up_to_date:
         say(f"Cases are up to date (registry {registry.version}); nothing was written.")
     else:

@@ -151,3 +151,14 @@ def test_a_document_linked_in_pieces_gives_the_bytes_of_one_linked_at_once(tmp_p
     stage.link_corpus(out, force=True)
     for f, data in whole.items():
         assert (out / f).read_bytes() == data, f
+
+
+def test_a_registry_goes_to_a_worker_process_after_it_has_scanned():
+    import pickle
+
+    from analysis.cases.registry import load_registry
+
+    registry = load_registry()
+    registry.scanner()  # compiled here: a Hyperscan database cannot be pickled
+    copy = pickle.loads(pickle.dumps(registry))
+    assert copy == registry and copy.scanner().owners == registry.scanner().owners

@@ -93,6 +93,11 @@ class Registry:
     cases: tuple
     _compiled: dict = field(default_factory=dict, compare=False, hash=False, repr=False)
 
+    def __getstate__(self):
+        # sent to a worker process without its compiled scanner (a Hyperscan
+        # database cannot be pickled): the worker compiles its own, once
+        return {**self.__dict__, "_compiled": {}}
+
     def scanner(self) -> Scanner:
         """Every alias (any case) and surname (as written) compiled into one
         Scanner, built once."""

@@ -1,14 +1,17 @@
 """The case stage: segments in, case mentions, events and the ledger out.
 
 ``link_corpus()`` streams ``segments.parquet`` through ``linking`` and
-``events`` in batches of whole documents, and writes cases, case_mentions,
-case_events, unlinked_events and case_ledger with their own stamp
-(``linking.json``). A batch too long to hold (a huge document) is linked in
-two passes over its pieces, kept meanwhile in a temporary file.
+``events`` in batches of whole documents, linked in worker processes (or on
+a Dask cluster: ``core.parallel``) and written in order, and writes cases,
+case_mentions, case_events, unlinked_events and case_ledger with their own
+stamp (``linking.json``). A batch too long to hold (a huge document) is
+linked here in two passes over its pieces, kept meanwhile in a temporary
+file.
 """
 
 import shutil
 import tempfile
+from itertools import chain, islice
 from pathlib import Path
 
 import numpy as np
@@ -19,6 +22,7 @@ import pyarrow.parquet as pq
 from ..coding.codebook import load_codebook
 from ..core import paths
 from ..core.fileio import sha256_file
+from ..core.parallel import Done, default_jobs, imap_ordered
 from ..core.parquet import RowGroupWriter, document_batches
 from ..core.stages import StageResult, code_fingerprint, publish, stage_current
 from .events import EVENTS, UNLINKED, detect_events
@@ -41,12 +45,13 @@ LEDGER_COLUMNS = ["case_id", "doc_id", "segment_id", "event", "favours", "date",
 
 
 def link_corpus(processed_dir=None, registry: Registry | None = None, book=None,
-                force=False, progress=None) -> StageResult:
+                force=False, progress=None, jobs=None) -> StageResult:
     """Link ``segments.parquet`` in ``processed_dir`` to the registry and
     detect outcome events; writes CASE_OUTPUTS and linking.json atomically,
     nothing when segments, documents, registry, codebook and code are
     unchanged. The counts are rows per table (cases, case_mentions, ...).
-    ``progress`` is called with (segments done, segments in all)."""
+    ``progress`` is called with (segments done, segments in all); ``jobs``
+    worker processes link the batches (default: every core)."""
     out_dir = Path(processed_dir or paths.PROCESSED)
     registry = registry or load_registry()
     book = book or load_codebook()
@@ -62,7 +67,7 @@ def link_corpus(processed_dir=None, registry: Registry | None = None, book=None,
     tmp = Path(tempfile.mkdtemp(prefix=".linking-", dir=out_dir))
     try:
         rows = _write_links(out_dir / "segments.parquet", registry, book, published, tmp,
-                            progress)
+                            progress, jobs)
         # the cases and the ledger from the tables just written, reading back
         # only the columns they need
         tables = {
@@ -83,7 +88,7 @@ def link_corpus(processed_dir=None, registry: Registry | None = None, book=None,
         shutil.rmtree(tmp, ignore_errors=True)
 
 
-def _write_links(segments, registry, book, published, tmp, progress=None) -> dict:
+def _write_links(segments, registry, book, published, tmp, progress=None, jobs=None) -> dict:
     """Write case_mentions, case_events and unlinked_events into ``tmp`` as
     the batches are linked, each as if written at once in row groups of
     LINK_GROUP_ROWS rows; their row counts."""
@@ -91,10 +96,15 @@ def _write_links(segments, registry, book, published, tmp, progress=None) -> dic
     writers = [pq.ParquetWriter(tmp / name, schema, compression="zstd")
                for name, schema in zip(names, (MENTIONS, EVENTS, UNLINKED))]
     rows = dict.fromkeys(names, 0)
+    parties = {(c.case_id, p.party_id): p for c in registry.cases for p in c.parties}
     try:
         outs = [RowGroupWriter(w, LINK_GROUP_ROWS) for w in writers]
         total, done = pq.ParquetFile(segments).metadata.num_rows, 0
-        for n, *tables in _link_batches(segments, registry, book, published, tmp):
+        items = _link_items(segments, registry, book, published, parties, tmp)
+        first = list(islice(items, 2))
+        workers = (jobs or default_jobs()) if len(first) > 1 else 1
+        for n, *tables in imap_ordered(_link_batch, chain(first, items), workers, registry,
+                                       book, parties):
             done += n
             if progress:
                 progress(done, total)
@@ -112,16 +122,24 @@ def _write_links(segments, registry, book, published, tmp, progress=None) -> dic
     return rows
 
 
-def _link_batches(path, registry, book, published, tmp):
-    """(segments, mentions, events, unlinked) of each batch of whole
-    documents, or of each piece of a huge document, in order."""
+def _link_batch(item, registry, book, parties):
+    """(segments, mentions, events, unlinked) of a batch of whole documents
+    with its documents' publication dates (runs in a worker)."""
+    piece, published = item
+    m = link_segments(piece, registry)
+    return (piece.num_rows, m, *detect_events(piece, m, book, published, parties))
+
+
+def _link_items(path, registry, book, published, parties, tmp):
+    """The linker's work, in order: each batch of whole documents with its
+    documents' publication dates, for ``_link_batch``; the pieces of a huge
+    document linked here, in two passes, as ``Done`` results."""
     linker, spill = None, tmp / "pieces.arrows"
-    parties = {(c.case_id, p.party_id): p for c in registry.cases for p in c.parties}
     for piece, last in _paragraph_pieces(document_batches(path, BATCH_ROWS, LINK_COLUMNS,
                                                           HOLD_ROWS)):
         if last and linker is None:  # the whole batch at once
-            m = link_segments(piece, registry)
-            yield piece.num_rows, m, *detect_events(piece, m, book, published, parties)
+            ids = pc.unique(piece["doc_id"]).to_pylist()
+            yield piece, {d: published.get(d) for d in ids}
             continue
         if linker is None:
             linker, sink = Linker(registry), pa.ipc.new_stream(spill, piece.schema)
@@ -137,7 +155,8 @@ def _link_batches(path, registry, book, published, tmp):
             for batch in source:
                 piece = pa.Table.from_batches([batch])
                 m = linker.mentions(piece)
-                yield piece.num_rows, m, *detect_events(piece, m, book, published, parties)
+                yield Done((piece.num_rows, m,
+                            *detect_events(piece, m, book, published, parties)))
                 del batch, piece, m
         spill.unlink()
         linker = None
