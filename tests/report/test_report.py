@@ -624,3 +624,26 @@ def test_opened_with_their_defaults_the_notebooks_run_and_never_touch_the_report
     assert checksums(tmp_path / "reports") == before
     assert "2 document(s) from other outlets left out" in said(tmp_path / "f.ipynb")
     assert checksums(tmp_path / "scratch") != made
+
+
+def test_a_large_table_is_saved_as_parquet_and_the_page_shows_its_first_rows(seed_build,
+                                                                             tmp_path):
+    import pyarrow.parquet as pq
+
+    from analysis.report import page, session
+
+    nb = session.Session(seed_build, tmp_path / "out")
+    rows = session.LARGE_TABLE_ROWS + 1
+    big = pd.DataFrame({"code": ["backlash.censorship"] * rows, "n": range(rows)})
+    path = nb.save_table(big, "kwic_like", "A long table.", f"n = {rows} rows")
+    assert path.name == "kwic_like.parquet" and not (path.with_suffix(".csv")).exists()
+    assert pq.read_table(path).to_pandas().equals(big)  # every row, as it was
+    info = json.loads(path.with_suffix(".json").read_text())
+    assert info["files"] == ["kwic_like.parquet"] and info["rows"] == rows
+    shown = page._table(tmp_path / "out", "kwic_like", info)
+    assert shown["shown"] == page.TABLE_ROWS_SHOWN and shown["file"] == "kwic_like.parquet"
+    assert "backlash.censorship" in shown["table"] and ">49<" in shown["table"]
+    # the same table small again: a CSV, and the Parquet of the larger run is gone
+    nb.save_table(big.head(3), "kwic_like", "A short table.", "n = 3 rows")
+    assert (tmp_path / "out" / "tables" / "kwic_like.csv").is_file()
+    assert not path.exists()

@@ -76,7 +76,8 @@ def render_page(out_dir: Path, processed: Path, notebooks, entries, provenance, 
             item = {"kind": kind, "stem": stem, "number": numbers[kind],
                     "caption": info.get("caption", ""), "n": thousands(info.get("n", "")),
                     "code": f"{html}#cell-id={cell['id']}" if cell else html,
-                    "data": info.get("data") or cell.get("tables", []),
+                    "data": [_table_file(out_dir, s) for s in
+                             info.get("data") or cell.get("tables", [])],
                     "findings": cell.get("said", []) if cell.get("last") == (kind, stem)
                     else []}
             item.update(_figure(info) if kind == "figure" else _table(out_dir, stem, info))
@@ -132,6 +133,12 @@ def _outline(nb: dict, outputs: list) -> dict:
     return out
 
 
+def _table_file(out_dir: Path, stem: str) -> str:
+    """The file a saved table is in: stem.csv, or stem.parquet for a large one."""
+    return f"{stem}.parquet" if (out_dir / "tables" / f"{stem}.parquet").is_file() \
+        else f"{stem}.csv"
+
+
 def _figure(info: dict) -> dict:
     files = info.get("files", [])
     image = next((x for x in files if x.endswith(".png")),
@@ -140,14 +147,22 @@ def _figure(info: dict) -> dict:
 
 
 def _table(out_dir: Path, stem: str, info: dict) -> dict:
-    """The first rows of a saved table as escaped HTML, numbers formatted
-    and long texts cut (the CSV has them whole), and how many rows it has."""
-    path = out_dir / "tables" / f"{stem}.csv"
-    shown = (pd.read_csv(path, dtype=str, keep_default_na=False, nrows=TABLE_ROWS_SHOWN)
-             if path.stat().st_size > 1 else pd.DataFrame())
+    """The first rows of a saved table (CSV, or Parquet for a large one) as
+    escaped HTML, numbers formatted and long texts cut (the file has them
+    whole), how many rows it has, and its file."""
+    name = next((f for f in info.get("files", []) if f.endswith(".parquet")), f"{stem}.csv")
+    path = out_dir / "tables" / name
+    if name.endswith(".parquet"):
+        first = next(pq.ParquetFile(path).iter_batches(batch_size=TABLE_ROWS_SHOWN), None)
+        shown = (first.to_pandas().astype(str).replace({"None": "", "nan": "", "<NA>": ""})
+                 if first is not None else pd.DataFrame())
+    else:
+        shown = (pd.read_csv(path, dtype=str, keep_default_na=False, nrows=TABLE_ROWS_SHOWN)
+                 if path.stat().st_size > 1 else pd.DataFrame())
     table = (readable(shown).to_html(index=False, escape=True, border=0)
              if len(shown.columns) else "<p>(empty)</p>")
     return {"table": Markup(table), "rows": info.get("rows", len(shown)), "shown": len(shown),
+            "file": name, "format": name.rsplit(".", 1)[1].upper(),
             "cut": any(shown[c].str.len().max() > CELL_CHARS for c in shown.columns)
             if len(shown) else False}
 

@@ -21,6 +21,7 @@ import sys
 from pathlib import Path
 
 import pandas as pd
+import pyarrow as pa
 import pyarrow.parquet as pq
 from IPython.display import Markdown
 
@@ -28,6 +29,7 @@ from .. import __version__
 from ..core import paths
 from ..core.errors import InputError
 from ..core.fileio import csv_bytes, csv_checksums, sha256_file, write_bytes_atomic
+from ..core.parquet import parquet_bytes
 from ..core.stages import STAMPS, stamp_checksums
 from ..plots.style import FORMATS, save_figure
 from ..results.selection import select_documents
@@ -38,6 +40,9 @@ from ..validation.sheets import (EVALUATION, coding_sets, held_out_problems, rea
 
 # processed tables read in this process: {file name: sha256}
 _READ: dict = {}
+# a table longer than this is saved as Parquet, not CSV (the KWIC table of a
+# 100,000-article corpus is hundreds of MB as CSV)
+LARGE_TABLE_ROWS = 50_000
 # folders of manual coding sheets read in this process: {folder as given: {file: sha256}},
 # and the name of each within its coding folder ({folder as given: "coding/events"})
 _FOLDERS: dict = {}
@@ -167,9 +172,19 @@ class Session:
     def save_table(self, df, stem: str, caption: str, n: str, index=False) -> Path:
         """Save ``df`` as tables/stem.csv (UTF-8, LF line ends, text cells that
         a spreadsheet would run as formulas neutralised) plus tables/stem.json;
-        returns the CSV's path."""
-        path = self.output / "tables" / f"{stem}.csv"
-        write_bytes_atomic(path, csv_bytes(df, index=index))
+        returns the table's path. A table of more than ``LARGE_TABLE_ROWS``
+        rows is saved as tables/stem.parquet instead (zstd), a fraction of
+        the size, and the report page shows its first rows."""
+        if len(df) > LARGE_TABLE_ROWS:
+            path = self.output / "tables" / f"{stem}.parquet"
+            table = pa.Table.from_pandas(df.reset_index() if index else df,
+                                         preserve_index=False)
+            write_bytes_atomic(path, parquet_bytes(table))
+        else:
+            path = self.output / "tables" / f"{stem}.csv"
+            write_bytes_atomic(path, csv_bytes(df, index=index))
+        stale = path.with_suffix(".parquet" if path.suffix == ".csv" else ".csv")
+        stale.unlink(missing_ok=True)  # the other form, from a run of another size
         self._sidecar("tables", stem, caption, n, [path.name], rows=len(df))
         return path
 
