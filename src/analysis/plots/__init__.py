@@ -8,5 +8,5 @@ whole public surface.
 from .charts import alpha_bars, bars, event_timeline, grouped_bars, heatmap, stacked_bars
 from .style import FORMATS, OKABE_ITO, ROLE_COLOURS, SIDE_COLOURS, save_figure
 
-__all__ = ["FORMATS", "OKABE_ITO", "ROLE_COLOURS", "SIDE_COLOURS", "alpha_bars", "bars", "event_timeline",
-           "grouped_bars", "heatmap", "save_figure", "stacked_bars"]
+__all__ = ["FORMATS", "OKABE_ITO", "ROLE_COLOURS", "SIDE_COLOURS", "alpha_bars", "bars",
+           "event_timeline", "grouped_bars", "heatmap", "save_figure", "stacked_bars"]

@@ -174,8 +174,8 @@ _NUMBER = re.compile(r"-?\d+(?:\.\d+)?(?:[eE][-+]?\d+)?")
 def readable(table: pd.DataFrame) -> pd.DataFrame:
     """A table of text cells (as read from CSV) for reading: a column of
     numbers shows whole numbers with thousands separators (not years, ids or
-    numbers with leading zeros) and others with three decimals; texts longer than ``CELL_CHARS`` are cut
-    with an ellipsis. Empty cells stay empty."""
+    numbers with leading zeros) and others with three decimals; texts longer
+    than ``CELL_CHARS`` are cut with an ellipsis. Empty cells stay empty."""
     out = table.copy()
     for col in out.columns:
         values = out[col]
