@@ -92,12 +92,15 @@ def _parser():
                               epilog="examples:\n" + "\n".join(f"  {e}" for e in examples),
                               formatter_class=argparse.RawDescriptionHelpFormatter)
 
+    def processed_opt(sp):  # one name, one meaning, one help text
+        sp.add_argument("--processed", type=Path, default=paths.PROCESSED,
+                        help="folder of the processed tables (default: data/processed)")
+
     def corpus_opts(sp, out=True):
         sp.add_argument("--corpus", type=Path, default=paths.RAW,
                         help="corpus folder with manifest.csv (default: data/raw)")
         if out:
-            sp.add_argument("--processed", type=Path, default=paths.PROCESSED,
-                            help="folder for the processed tables (default: data/processed)")
+            processed_opt(sp)
 
     b = command("build", "run the pipeline: read, clean, segment, code, link cases",
                 "Read the corpus (manifest.csv and its files), set aside what cannot be used "
@@ -132,8 +135,7 @@ def _parser():
                 "--out my_report/ --coding my_coding/")
     r.add_argument("--corpus", type=Path, default=paths.RAW,
                    help="corpus folder with manifest.csv (default: data/raw)")
-    r.add_argument("--processed", type=Path, default=paths.PROCESSED,
-                   help="folder for the processed tables (default: data/processed)")
+    processed_opt(r)
     r.add_argument("--out", type=Path, default=paths.REPORTS,
                    help="report folder (default: reports)")
     r.add_argument("--coding", type=Path, default=None,
@@ -161,8 +163,7 @@ def _parser():
                 "analysis kwic backlash.state_delegitimization",
                 "analysis kwic frame.conflict --width 100 --processed my_processed/")
     k.add_argument("code", help="a code id, e.g. backlash.state_delegitimization")
-    k.add_argument("--processed", type=Path, default=paths.PROCESSED,
-                   help="folder of the processed tables (default: data/processed)")
+    processed_opt(k)
     k.add_argument("--width", type=int, default=60, help="characters of context either side")
     k.set_defaults(func=_kwic)
 
@@ -176,8 +177,7 @@ def _parser():
     def sheet_opts(sp):
         sp.add_argument("--coders", type=Path, default=paths.CODERS,
                         help="registered coders (default: data/coding/coders.csv)")
-        sp.add_argument("--processed", type=Path, default=paths.PROCESSED,
-                        help="processed tables (default: data/processed)")
+        processed_opt(sp)
 
     sh = command("sheet", "write a blank manual coding sheet for a sample of units",
                  "Draw paragraphs (or documents) with a fixed seed and write a sheet for a "

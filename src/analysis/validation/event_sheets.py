@@ -36,7 +36,6 @@ Agreement is per event type, at paragraph level:
 """
 
 import csv
-import io
 import re
 from pathlib import Path
 
@@ -47,7 +46,7 @@ from ..cases.events import SIDES
 from ..core.errors import InputError
 from ..core.fileio import from_spreadsheet
 from . import agreement
-from .sheets import SETS
+from .sheets import SETS, body_paragraphs, sheet_rows
 
 EVENTS_DIR = "events"  # the subfolder of a coding folder holding event sheets
 NONE = "none"
@@ -85,29 +84,10 @@ def read_event_sheets(paths, event_codes: list, case_ids, documents: pd.DataFram
     side or date or beside an event of the same paragraph and coder, and one
     event written twice."""
     known, cases, docs = set(event_codes), set(case_ids), set(documents["doc_id"])
-    paras = set(zip(*[segments.loc[(segments["unit"] == "paragraph")
-                                   & (segments["role"] == "body"), c]
-                      for c in ("doc_id", "segment_id")]))
+    paras = body_paragraphs(segments)
     problems, rows, seen = [], [], {}
     for path in map(Path, paths):
-        try:
-            text = path.read_bytes().decode("utf-8-sig")
-        except (OSError, UnicodeDecodeError) as e:
-            problems.append(f"{path}: cannot read the sheet ({e}); save it as UTF-8 CSV.")
-            continue
-        reader = csv.DictReader(io.StringIO(text, newline=""))
-        header = [h.strip() for h in reader.fieldnames or []]
-        missing = [c for c in REQUIRED if c not in header]
-        extra = [c for c in header if c not in REQUIRED + OPTIONAL]
-        if missing or extra:
-            problems.append(f"{path}: " + "; ".join(
-                ([f"missing column(s) {', '.join(missing)}"] if missing else [])
-                + ([f"unknown column(s) {', '.join(extra)}"] if extra else []))
-                + f"; an event sheet's columns are {', '.join(REQUIRED + OPTIONAL)} (note and "
-                "text optional).")
-            continue
-        for line, raw in enumerate(reader, 2):
-            row = {k.strip(): (v or "").strip() for k, v in raw.items() if k}
+        for line, row in sheet_rows(path, REQUIRED, OPTIONAL, "an event sheet's", problems):
             where = f"{path}, line {line}"
             found = _row_problems(row, where, known, cases, docs, paras, coders)
             if not row["event"]:

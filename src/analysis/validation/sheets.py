@@ -122,29 +122,11 @@ def read_sheets(paths, codes: list, documents: pd.DataFrame, segments: pd.DataFr
     columns, unknown units, documents, paragraphs, coders or code ids, values
     other than 0, 1 or empty, and a unit coded twice by one coder."""
     known_codes, docs = set(codes), set(documents["doc_id"])
-    paras = set(zip(*[segments.loc[(segments["unit"] == "paragraph")
-                                   & (segments["role"] == "body"), c]
-                      for c in ("doc_id", "segment_id")]))
+    paras = body_paragraphs(segments)
     problems, frames, seen = [], [], {}
     for path in map(Path, paths):
-        try:
-            text = path.read_bytes().decode("utf-8-sig")
-        except (OSError, UnicodeDecodeError) as e:
-            problems.append(f"{path}: cannot read the sheet ({e}); save it as UTF-8 CSV.")
-            continue
-        reader = csv.DictReader(io.StringIO(text, newline=""))
-        header = [h.strip() for h in reader.fieldnames or []]
-        missing = [c for c in REQUIRED if c not in header]
-        extra = [c for c in header if c not in REQUIRED + OPTIONAL]
-        if missing or extra:
-            problems.append(f"{path}: " + "; ".join(
-                ([f"missing column(s) {', '.join(missing)}"] if missing else [])
-                + ([f"unknown column(s) {', '.join(extra)}"] if extra else []))
-                + f"; the columns are {', '.join(REQUIRED + OPTIONAL)} (note and text optional).")
-            continue
         rows = []
-        for line, raw in enumerate(reader, 2):
-            row = {k.strip(): (v or "").strip() for k, v in raw.items() if k}
+        for line, row in sheet_rows(path, REQUIRED, OPTIONAL, "the", problems):
             where = f"{path}, line {line}"
             unit, doc, seg = row["unit"], row["doc_id"], row["segment_id"]
             if unit not in UNITS:
@@ -188,6 +170,37 @@ def read_sheets(paths, codes: list, documents: pd.DataFrame, segments: pd.DataFr
                  "note"])
     out["value"] = out["value"].astype("int64")
     return out
+
+
+def body_paragraphs(segments: pd.DataFrame) -> set:
+    """The (doc_id, segment_id) of every body paragraph."""
+    body = segments[(segments["unit"] == "paragraph") & (segments["role"] == "body")]
+    return set(zip(body["doc_id"], body["segment_id"]))
+
+
+def sheet_rows(path: Path, required: tuple, optional: tuple, kind: str, problems: list):
+    """The rows of one sheet as (line number, {column: stripped text}); none,
+    with the problem added to ``problems``, when the file cannot be read as
+    UTF-8 CSV or its columns are not ``required`` and ``optional`` (``kind``
+    names the sheet in the message: "the", "an event sheet's")."""
+    try:
+        text = path.read_bytes().decode("utf-8-sig")
+    except (OSError, UnicodeDecodeError) as e:
+        problems.append(f"{path}: cannot read the sheet ({e}); save it as UTF-8 CSV.")
+        return
+    reader = csv.DictReader(io.StringIO(text, newline=""))
+    header = [h.strip() for h in reader.fieldnames or []]
+    missing = [c for c in required if c not in header]
+    extra = [c for c in header if c not in required + optional]
+    if missing or extra:
+        problems.append(f"{path}: " + "; ".join(
+            ([f"missing column(s) {', '.join(missing)}"] if missing else [])
+            + ([f"unknown column(s) {', '.join(extra)}"] if extra else []))
+            + f"; {kind} columns are {', '.join(required + optional)} "
+            f"({' and '.join(optional)} optional).")
+        return
+    for line, raw in enumerate(reader, 2):
+        yield line, {k.strip(): (v or "").strip() for k, v in raw.items() if k}
 
 
 def sample_units(documents: pd.DataFrame, segments: pd.DataFrame, unit: str, n: int,
