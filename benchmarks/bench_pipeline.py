@@ -1,10 +1,13 @@
-"""Benchmark read+clean+segment+write throughput on a generated corpus.
+"""Benchmark the pipeline's stages on a generated corpus: time, MB/s, peak memory.
 
 Not a test: timings depend on the machine. Generates (once, cached under
 build/bench/) a synthetic corpus of --n articles from --seed, then builds it
-with 1 and with 2 worker processes, each run in a fresh interpreter so that
-peak memory is its own. A plain read of every file (bytes + SHA-256, what any
-pipeline must do) is the floor it is measured against.
+(read, clean, segment, write) with each --jobs count, and runs the coding
+and the case-linking stages alone on the last build's tables, each in a
+fresh interpreter so that peak memory is its own (the main process, and the
+largest of its worker processes). MB/s is the corpus's text over the
+stage's time. A plain read of every file (bytes + SHA-256, what any
+pipeline must do) is the floor.
 
     make bench                    # 100,000 articles
     python benchmarks/bench_pipeline.py --n 20000 --jobs 1 2
@@ -12,6 +15,7 @@ pipeline must do) is the floor it is measured against.
 
 import argparse
 import json
+import os
 import shutil
 import subprocess
 import sys
@@ -33,6 +37,19 @@ RUN = textwrap.dedent("""
                       "chars": res.counts["chars_read"], "documents": res.counts["documents"]}))
 """)
 
+STAGE = textwrap.dedent("""
+    import json, resource, sys, time
+    from analysis.cases.stage import link_corpus
+    from analysis.coding.stage import code_corpus
+    stage, out, jobs = sys.argv[1], sys.argv[2], int(sys.argv[3])
+    t = time.perf_counter()
+    (code_corpus if stage == "coding" else link_corpus)(out, force=True, jobs=jobs)
+    dt = time.perf_counter() - t
+    own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    kids = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    print(json.dumps({"seconds": dt, "rss_main_mb": own / 1024, "rss_worker_mb": kids / 1024}))
+""")
+
 FLOOR = textwrap.dedent("""
     import hashlib, json, sys, time
     from pathlib import Path
@@ -47,7 +64,8 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--n", type=int, default=100_000)
     ap.add_argument("--seed", type=int, default=0)
-    ap.add_argument("--jobs", type=int, nargs="+", default=[1, 2])
+    ap.add_argument("--jobs", type=int, nargs="+", default=sorted({1, os.cpu_count() or 1}),
+                    help="worker counts to build with (default: 1 and every core)")
     ap.add_argument("--work", type=Path, default=ROOT / "build" / "bench")
     args = ap.parse_args()
 
@@ -72,6 +90,12 @@ def main():
         r = json.loads(subprocess.run([py, "-c", RUN, corpus, out, str(jobs)],
                                       capture_output=True, text=True, check=True).stdout)
         rows.append((f"build, {jobs} process{'es' if jobs > 1 else ''}", r["seconds"],
+                     r["rss_main_mb"], r["rss_worker_mb"] if jobs > 1 else None))
+    jobs = args.jobs[-1]
+    for stage in ("coding", "linking"):
+        r = json.loads(subprocess.run([py, "-c", STAGE, stage, out, str(jobs)],
+                                      capture_output=True, text=True, check=True).stdout)
+        rows.append((f"{stage}, {jobs} process{'es' if jobs > 1 else ''}", r["seconds"],
                      r["rss_main_mb"], r["rss_worker_mb"] if jobs > 1 else None))
 
     print(f"\n{args.n:,} synthetic articles, {size / 1e6:.1f} MB of text "
