@@ -79,7 +79,9 @@ def main():
         (corpus / ".complete").write_text(json.dumps(info))
         print(f"generated {args.n:,} articles ({info['bytes'] / 1e6:.0f} MB) "
               f"in {time.perf_counter() - t:.1f} s -> {corpus}", flush=True)
-    size = json.loads((corpus / ".complete").read_text())["bytes"]
+    # bench_report.py marks a corpus it made with an empty .complete
+    size = (json.loads((corpus / ".complete").read_text() or "{}").get("bytes")
+            or sum(p.stat().st_size for p in corpus.glob("*.txt")))
 
     py = sys.executable
     floor = json.loads(subprocess.run([py, "-c", FLOOR, corpus], capture_output=True,
