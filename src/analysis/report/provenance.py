@@ -16,7 +16,7 @@ from pathlib import Path
 from .. import __version__
 from ..core import paths
 from ..core.fileio import csv_checksums, read_json, sha256_file
-from ..core.stages import code_fingerprint, package_versions
+from ..core.stages import code_fingerprint, package_versions, stamp_checksums
 
 PROVENANCE = "provenance.json"
 # the packages whose versions can change what a notebook writes
@@ -84,6 +84,7 @@ def provenance(processed, corpus_dir, out_dir, params_path, version, packages, p
     for stage, stamp in (("build", "build.json"), ("coding", "coding.json"),
                          ("linking", "linking.json")):
         stages[stage] = read_json(processed / stamp).get("key", {})
+    recorded = stamp_checksums(processed) if processed.is_dir() else {}
     files = sorted(p.name for p in processed.iterdir() if p.is_file() and p.suffix in
                    (".parquet", ".json")) if processed.is_dir() else []
     manifest = Path(corpus_dir or paths.RAW) / "manifest.csv"
@@ -100,7 +101,8 @@ def provenance(processed, corpus_dir, out_dir, params_path, version, packages, p
                    "coding_sheets": _sheets(entries[p.stem].get("dependencies", {})
                                             for p in notebooks)},
         "stages": stages,
-        "processed": {f: sha256_file(processed / f) for f in files},
+        # the stages' stamps hold their tables' checksums: no rehash of large tables
+        "processed": {f: recorded.get(f) or sha256_file(processed / f) for f in files},
         "citation": ({"file": "CITATION.cff",
                       "sha256": sha256_file(paths.ROOT / "CITATION.cff")}
                      if (paths.ROOT / "CITATION.cff").is_file() else None),
