@@ -306,9 +306,9 @@ def status(table: pd.DataFrame) -> dict:
                     else "undefined")
             short = (f"validated on {paragraphs} held-out paragraphs" if name == "evaluation"
                      else "not validated; development fit only")
-            what = ("validated on {p} held-out paragraphs" if name == "evaluation" else
-                    "not validated: only development fit, on {p} paragraphs the finder may "
-                    "have been revised on").format(p=paragraphs)
+            what = (short if name == "evaluation" else
+                    f"not validated: only development fit, on {paragraphs} paragraphs the "
+                    "finder may have been revised on")
             return {"set": name, "paragraphs": paragraphs, "f1": r["f1"], "short": short,
                     "phrase": f"{what} (events found: F1 {f1}; side right on {side} of the "
                               "events linked to the coder's case)"}
