@@ -634,7 +634,9 @@ def test_a_large_table_is_saved_as_parquet_and_the_page_shows_its_first_rows(see
 
     nb = session.Session(seed_build, tmp_path / "out")
     rows = session.LARGE_TABLE_ROWS + 1
-    big = pd.DataFrame({"code": ["backlash.censorship"] * rows, "n": range(rows)})
+    # a text column with missing values, as unlinked events' hints have
+    big = pd.DataFrame({"code": ["backlash.censorship"] * rows, "n": range(rows),
+                        "hint": [None, "a hint"] * (rows // 2) + [None] * (rows % 2)})
     path = nb.save_table(big, "kwic_like", "A long table.", f"n = {rows} rows")
     assert path.name == "kwic_like.parquet" and not (path.with_suffix(".csv")).exists()
     assert pq.read_table(path).to_pandas().equals(big)  # every row, as it was
@@ -643,6 +645,7 @@ def test_a_large_table_is_saved_as_parquet_and_the_page_shows_its_first_rows(see
     shown = page._table(tmp_path / "out", "kwic_like", info)
     assert shown["shown"] == page.TABLE_ROWS_SHOWN and shown["file"] == "kwic_like.parquet"
     assert "backlash.censorship" in shown["table"] and ">49<" in shown["table"]
+    assert "<td></td>" in shown["table"] and ">a hint<" in shown["table"]  # missing: empty
     # the same table small again: a CSV, and the Parquet of the larger run is gone
     nb.save_table(big.head(3), "kwic_like", "A short table.", "n = 3 rows")
     assert (tmp_path / "out" / "tables" / "kwic_like.csv").is_file()

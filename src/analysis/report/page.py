@@ -154,8 +154,9 @@ def _table(out_dir: Path, stem: str, info: dict) -> dict:
     path = out_dir / "tables" / name
     if name.endswith(".parquet"):
         first = next(pq.ParquetFile(path).iter_batches(batch_size=TABLE_ROWS_SHOWN), None)
-        shown = (first.to_pandas().astype(str).replace({"None": "", "nan": "", "<NA>": ""})
-                 if first is not None else pd.DataFrame())
+        rows = first.to_pandas() if first is not None else pd.DataFrame()
+        # as the CSV reader gives them: text, and missing values empty
+        shown = rows.astype(object).where(rows.notna(), "").astype(str)
     else:
         shown = (pd.read_csv(path, dtype=str, keep_default_na=False, nrows=TABLE_ROWS_SHOWN)
                  if path.stat().st_size > 1 else pd.DataFrame())
