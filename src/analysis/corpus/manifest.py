@@ -24,6 +24,7 @@ import io
 import os
 import re
 import shutil
+import sys
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -45,7 +46,7 @@ _SHA_RE = re.compile(r"[0-9a-f]{64}")
 _DATE_RE = re.compile(r"(\d{4})(?:-(\d{2})(?:-(\d{2}))?)?")
 
 
-@dataclass
+@dataclass(slots=True)
 class Entry:
     """One manifest row. ``line`` is its line number in manifest.csv;
     ``special`` says what the file is when it is not a regular file (it is
@@ -157,21 +158,17 @@ def read_manifest(corpus_dir, listing: Listing | None = None) -> list[Entry]:
     except UnicodeDecodeError as e:
         raise InputError(f"{path}: not UTF-8 text ({e}); save the manifest as UTF-8 CSV.") from None
 
+    # rows are checked as they are read (a list of them all would double the
+    # memory of a manifest of millions of rows)
     reader = csv.reader(io.StringIO(text, newline=""), strict=True)
     try:
-        rows = []
-        start = 1
-        for row in reader:
-            rows.append((start, row))
-            start = reader.line_num + 1
+        header = next(reader, None)
     except csv.Error as e:
-        raise InputError(f"{path}, line {reader.line_num}: malformed CSV ({e}); "
-                         "check the quoting on that line.") from None
-    if not rows:
+        raise InputError(f"{path}, line 1: malformed CSV ({e}); check the quoting on that "
+                         "line.") from None
+    if header is None:
         raise InputError(f"{path}: empty; the first line must be the header, "
                          "e.g. doc_id,file,sha256")
-
-    _, header = rows[0]
     header = [h.strip() for h in header]
     problems = []
     unknown = [h for h in header if h not in COLUMNS]
@@ -190,45 +187,65 @@ def read_manifest(corpus_dir, listing: Listing | None = None) -> list[Entry]:
     if problems:
         raise InputError(problems)
 
+    where_is = {h: i for i, h in enumerate(header)}
+    i_doc, i_file = where_is["doc_id"], where_is["file"]
+    i_sha, i_enc = where_is.get("sha256"), where_is.get("encoding")
+    # only the metadata a row fills is kept (readers ask with .get), and
+    # repeated values (outlets, kinds, languages) are one string in memory
+    i_meta = [(k, where_is[k]) for k in METADATA if k in where_is]
+    intern = sys.intern
     entries, seen_ids, seen_files = [], {}, {}
-    for line, row in rows[1:]:
-        if not any(cell.strip() for cell in row):
-            continue  # blank line
-        where = f"{path}, line {line}"
-        if len(row) != len(header):
-            problems.append(f"{where}: {len(row)} fields where the header has {len(header)}; "
-                            "quote values that contain commas.")
-            continue
-        rec = {h: v.strip() for h, v in zip(header, row)}
-        doc_id, file = rec["doc_id"], rec["file"]
-        if not DOC_ID_RE.fullmatch(doc_id):
-            problems.append(f"{where}, field 'doc_id': {doc_id!r} is not a valid id; use letters, "
-                            "digits, '_', '.' or '-', starting with a letter or digit.")
-        elif doc_id in seen_ids:
-            problems.append(f"{where}, field 'doc_id': duplicate doc_id {doc_id!r} (first on line "
-                            f"{seen_ids[doc_id]}); every article needs its own id.")
-        else:
-            seen_ids[doc_id] = line
-        if not file or file.startswith("/") or "\\" in file or ".." in file.split("/"):
-            problems.append(f"{where}, field 'file': {file!r} must be a path inside the corpus "
-                            "folder, relative and written with '/'.")
-        elif file in seen_files:
-            problems.append(f"{where}, field 'file': {file!r} is already listed on line "
-                            f"{seen_files[file]}; list each file once.")
-        elif file not in listing.files and not listing.special_kind(file):
-            problems.append(f"{where}, field 'file': {corpus_dir / file} does not exist; restore "
-                            "the file, or remove this row if the article was withdrawn.")
-        else:
-            seen_files[file] = line
-        sha = rec.get("sha256", "")
-        if sha and not _SHA_RE.fullmatch(sha):
-            problems.append(f"{where}, field 'sha256': {sha!r} is not a SHA-256 (64 lower-case "
-                            "hex digits); leave it empty or correct it.")
-        meta = {k: rec.get(k, "") for k in METADATA}
-        problems += [f"{where}, field '{f}': {m}." for f, m in check_metadata(meta)]
-        entries.append(Entry(doc_id=doc_id, file=file, line=line, sha256=sha,
-                             encoding=rec.get("encoding", ""), meta=meta,
-                             special=listing.special_kind(file) if file else ""))
+    n_fields, special = len(header), listing.special
+    line = reader.line_num + 1
+    try:
+        for row in reader:
+            start, line = line, reader.line_num + 1
+            if not "".join(row).strip():
+                continue  # blank line
+            where = f"{path}, line {start}"
+            if len(row) != n_fields:
+                problems.append(f"{where}: {len(row)} fields where the header has {n_fields}; "
+                                "quote values that contain commas.")
+                continue
+            doc_id, file = row[i_doc].strip(), row[i_file].strip()
+            if not DOC_ID_RE.fullmatch(doc_id):
+                problems.append(f"{where}, field 'doc_id': {doc_id!r} is not a valid id; use "
+                                "letters, digits, '_', '.' or '-', starting with a letter or "
+                                "digit.")
+            elif doc_id in seen_ids:
+                problems.append(f"{where}, field 'doc_id': duplicate doc_id {doc_id!r} (first on "
+                                f"line {seen_ids[doc_id]}); every article needs its own id.")
+            else:
+                seen_ids[doc_id] = start
+            if not file or file.startswith("/") or "\\" in file or ".." in file.split("/"):
+                problems.append(f"{where}, field 'file': {file!r} must be a path inside the "
+                                "corpus folder, relative and written with '/'.")
+            elif file in seen_files:
+                problems.append(f"{where}, field 'file': {file!r} is already listed on line "
+                                f"{seen_files[file]}; list each file once.")
+            elif file not in listing.files and not listing.special_kind(file):
+                problems.append(f"{where}, field 'file': {corpus_dir / file} does not exist; "
+                                "restore the file, or remove this row if the article was "
+                                "withdrawn.")
+            else:
+                seen_files[file] = start
+            sha = row[i_sha].strip() if i_sha is not None else ""
+            if sha and not _SHA_RE.fullmatch(sha):
+                problems.append(f"{where}, field 'sha256': {sha!r} is not a SHA-256 (64 "
+                                "lower-case hex digits); leave it empty or correct it.")
+            meta = {}
+            for k, i in i_meta:
+                v = row[i].strip()
+                if v:
+                    meta[k] = intern(v)
+            if "published" in meta or "date_basis" in meta:
+                problems += [f"{where}, field '{f}': {m}." for f, m in check_metadata(meta)]
+            entries.append(Entry(doc_id, file, start, sha,
+                                 row[i_enc].strip() if i_enc is not None else "", meta,
+                                 listing.special_kind(file) if file and special else ""))
+    except csv.Error as e:
+        raise InputError(f"{path}, line {reader.line_num}: malformed CSV ({e}); "
+                         "check the quoting on that line.") from None
     if problems:
         raise InputError(problems)
     return entries
