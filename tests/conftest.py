@@ -23,6 +23,7 @@ import pytest
 
 from analysis.cli import main
 from analysis.core import paths
+from analysis.workflow import CHECKSUMS
 
 ANALYSIS = Path(sys.executable).with_name("analysis")
 COLUMNS = ["doc_id", "file", "sha256", "outlet", "kind", "url", "published", "date_basis",
@@ -82,9 +83,10 @@ def table(out: Path, name: str):
 
 
 def snapshot(folder: Path) -> dict:
-    """{file name: (bytes, mtime_ns)} of everything in a folder."""
+    """{file name: (bytes, mtime_ns)} of everything in a folder but the
+    checksum cache (which remembers paths and times, not outputs)."""
     return {p.name: (p.read_bytes(), p.stat().st_mtime_ns) for p in sorted(folder.iterdir())
-            if p.is_file()}
+            if p.is_file() and p.name != CHECKSUMS}
 
 
 @pytest.fixture

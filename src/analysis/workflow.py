@@ -24,7 +24,7 @@ from .coding.schema import Codebook
 from .coding.stage import accepted_codebooks, code_corpus
 from .core import paths
 from .core.errors import InputError
-from .core.fileio import shown
+from .core.fileio import remembered_checksums, shown
 from .core.locks import folder_lock, folder_locks
 from .core.progress import Progress
 from .core.stages import StageResult
@@ -43,6 +43,12 @@ class PipelineResult:
     linking: StageResult
 
 
+# Checksums of the corpus files and of the outputs, remembered by size and
+# times (``core.fileio.ChecksumCache``): a run with nothing changed reads no
+# file again. Deleting it (or `make clean`) costs one full hashing run.
+CHECKSUMS = ".checksums.json"
+
+
 def _quiet(message: str) -> None:
     pass
 
@@ -58,7 +64,10 @@ def run_pipeline(corpus_dir=None, processed_dir=None, rules=None, codebook=None,
     ``allow_empty`` lets a corpus with no usable document replace outputs
     that have some."""
     processed = Path(processed_dir or paths.PROCESSED)
-    with folder_lock(processed, "the processed tables"):
+    # the cache is saved after the lock is let go of, so that a refused run
+    # still removes the folder it made
+    with remembered_checksums(processed / CHECKSUMS), \
+            folder_lock(processed, "the processed tables"):
         return _pipeline(corpus_dir, processed, rules, codebook, cases, jobs, force, say, warn,
                          allow_empty)
 
@@ -149,7 +158,8 @@ def run_all(corpus_dir=None, processed_dir=None, out_dir=None, notebooks_dir=Non
     if coding_dir is not None and not Path(coding_dir).is_dir():
         raise InputError(f"--coding: {coding_dir} is not a folder; give the folder that holds "
                          "the coding sheets and coders.csv.")
-    with folder_locks({processed: "the processed tables", out: "the report"}):
+    with remembered_checksums(processed / CHECKSUMS), \
+            folder_locks({processed: "the processed tables", out: "the report"}):
         pipeline = _pipeline(corpus, processed, None, codebook, cases, jobs, force, say, warn,
                              allow_empty)
         coding = coding_dir or (paths.CODING if corpus.resolve() == paths.RAW.resolve() else None)

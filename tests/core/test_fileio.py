@@ -19,3 +19,58 @@ def test_csv_bytes_neutralises_text_columns_only_and_keeps_the_layout():
     assert csv_bytes(df) == b"text,n,share\n'=1+1,-1,-0.5\nfine,2,0.25\n,3,1.0\n"
     plain = pd.DataFrame({"a": ["x", "y"], "b": [1, 2]})
     assert csv_bytes(plain) == plain.to_csv(index=False, lineterminator="\n").encode()
+
+
+def _counting(monkeypatch):
+    """Count the files sha256_file actually reads."""
+    from analysis.core import fileio
+
+    reads = []
+    real = fileio._hash_file
+    monkeypatch.setattr(fileio, "_hash_file", lambda p: reads.append(p) or real(p))
+    return reads
+
+
+def test_an_unchanged_file_is_read_once_across_runs_and_an_edit_is_always_seen(tmp_path,
+                                                                               monkeypatch):
+    import hashlib
+    import os
+    import time
+
+    from analysis.core import fileio
+
+    monkeypatch.setattr(fileio, "_SETTLED_NS", 0)  # settled at once, for the test
+    reads = _counting(monkeypatch)
+    f, cache = tmp_path / "article.txt", tmp_path / "processed" / ".checksums.json"
+    cache.parent.mkdir()
+    f.write_bytes(b"first text")
+    for _ in range(2):  # two runs: the second reads nothing
+        with fileio.remembered_checksums(cache):
+            assert fileio.sha256_file(f) == hashlib.sha256(b"first text").hexdigest()
+    assert len(reads) == 1
+    # the same size, and the modification time set back: the change time still moves
+    st = f.stat()
+    time.sleep(0.05)  # past the file system's clock tick (the settling rule is off here)
+    f.write_bytes(b"other text")
+    os.utime(f, ns=(st.st_atime_ns, st.st_mtime_ns))
+    with fileio.remembered_checksums(cache):
+        assert fileio.sha256_file(f) == hashlib.sha256(b"other text").hexdigest()
+    assert len(reads) == 2
+    # outside a run every file is read
+    fileio.sha256_file(f)
+    assert len(reads) == 3
+
+
+def test_a_file_changed_just_now_is_not_remembered_and_a_bad_cache_is_ignored(tmp_path,
+                                                                             monkeypatch):
+    from analysis.core import fileio
+
+    reads = _counting(monkeypatch)
+    f, cache = tmp_path / "article.txt", tmp_path / ".checksums.json"
+    f.write_bytes(b"text")
+    cache.write_text("{not json")
+    for _ in range(2):
+        with fileio.remembered_checksums(cache):
+            fileio.sha256_file(f)
+    assert len(reads) == 2  # within its timestamps' resolution it could change unseen
+    assert cache.read_text() == "{not json"  # nothing learnt, nothing written

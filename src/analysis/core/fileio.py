@@ -11,6 +11,8 @@ import json
 import os
 import stat
 import tempfile
+import time
+from contextlib import contextmanager
 from pathlib import Path
 
 import yaml
@@ -36,12 +38,93 @@ def sha256_bytes(data: bytes) -> str:
 
 
 def sha256_file(path) -> str:
-    """Hex SHA-256 of a file's bytes, read in 1 MiB blocks."""
+    """Hex SHA-256 of a file's bytes, read in 1 MiB blocks; inside
+    ``remembered_checksums``, taken from its cache when the file is unchanged."""
+    cache = _REMEMBERED[-1] if _REMEMBERED else None
+    if cache is not None:
+        return cache.sha256(path)
+    return _hash_file(path)
+
+
+def _hash_file(path) -> str:
     h = hashlib.sha256()
     with open(path, "rb") as f:
         while block := f.read(_CHUNK):
             h.update(block)
     return h.hexdigest()
+
+
+_REMEMBERED: list = []
+# A file changed less than this long ago may change again within its
+# timestamps' resolution without them moving: its checksum is not remembered.
+_SETTLED_NS = 2_000_000_000
+
+
+class ChecksumCache:
+    """SHA-256 of files remembered by what ``stat`` says of them (size,
+    modification and change times, inode, device) in a JSON file, so a run
+    with nothing changed reads no file twice. The change time cannot be set
+    back by ``touch`` or a copy that keeps modification times, so an edited
+    file always misses the cache; a file changed in the last two seconds is
+    hashed and not remembered. The file holds hints only: a lost or stale
+    cache costs time, never a wrong checksum of a changed file."""
+
+    VERSION = 1
+
+    def __init__(self, path):
+        self.path = Path(path)
+        self.entries, self.changed = {}, False
+        try:
+            data = json.loads(self.path.read_bytes())
+            if data.get("version") == self.VERSION:
+                self.entries = data["files"]
+        except (OSError, ValueError, KeyError, AttributeError):
+            pass
+
+    def sha256(self, path) -> str:
+        key = os.path.abspath(path)
+        st = os.stat(key)
+        if not stat.S_ISREG(st.st_mode):
+            return _hash_file(key)  # a FIFO or device: never remembered
+        sig = [st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino, st.st_dev]
+        known = self.entries.get(key)
+        if known is not None and known[:5] == sig:
+            return known[5]
+        sha = _hash_file(key)
+        if time.time_ns() - max(st.st_mtime_ns, st.st_ctime_ns) > _SETTLED_NS:
+            self.entries[key] = [*sig, sha]
+            self.changed = True
+        elif known is not None:
+            del self.entries[key]
+            self.changed = True
+        return sha
+
+    def save(self) -> None:
+        """Write the cache (atomically) when it learnt something and its
+        folder exists; entries of files that no longer exist are dropped."""
+        if not self.changed or not self.path.parent.is_dir():
+            return
+        files = {k: v for k, v in sorted(self.entries.items()) if os.path.exists(k)}
+        write_bytes_atomic(self.path, json.dumps({"version": self.VERSION, "files": files},
+                                                 separators=(",", ":")).encode())
+        self.changed = False
+
+
+@contextmanager
+def remembered_checksums(path):
+    """Within this block, ``sha256_file`` in this process takes unchanged
+    files' checksums from the cache at ``path`` (``ChecksumCache``), which is
+    saved at the end, also when the block fails."""
+    cache = ChecksumCache(path)
+    _REMEMBERED.append(cache)
+    try:
+        yield cache
+    finally:
+        _REMEMBERED.pop()
+        try:
+            cache.save()
+        except OSError:
+            pass  # a cache that cannot be written only costs time next run
 
 
 class NotRegular(Exception):

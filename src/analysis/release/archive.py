@@ -55,7 +55,7 @@ DERIVED_DIRS = ("data/processed", "reports")  # rebuilt by `analysis report`
 # What using a release folder leaves in it (an environment, caches, notebook
 # checkpoints): verify never copies them, so they neither count nor run.
 WORKING_FILES = (".git", ".venv", "dist", "__pycache__", "*.egg-info", ".ipynb_checkpoints",
-                 ".pytest_cache")
+                 ".pytest_cache", ".checksums.json")
 MANIFEST_TEXT = ("name", "version", "commit", "codebook_version")  # and "files"
 SHA256 = re.compile(r"[0-9a-f]{64}")
 
@@ -257,7 +257,7 @@ def make_release(root, say=print, tag=True) -> Path:
         _copy_files(root, tracked, tree)
         seconds = _run_report(tree, sys.executable, {"PYTHONPATH": str(tree / "src")})
         say(f"Rebuilt data/processed and reports in {seconds:.1f} s.")
-        members = sorted(set(tracked) | set(_files_under(tree, DERIVED_DIRS)))
+        members = sorted(set(tracked) | set(_files_under(tree, DERIVED_DIRS, WORKING_FILES)))
         files = {f: _sha256(tree, f) for f in members}
         if None in files.values():
             raise _irregular(f"cannot release {root}", [f for f, s in files.items() if s is None])
@@ -330,7 +330,7 @@ def verify(target, fresh=True, say=print, python=None, sha256=None) -> int:
         # the shipped files again, and every output; not what running left
         # elsewhere (caches, the package's egg-info)
         derived = tuple(f"{d}/" for d in DERIVED_DIRS)
-        rebuilt = _differences(root, expected, [f for f in _files_under(root)
+        rebuilt = _differences(root, expected, [f for f in _files_under(root, skip=WORKING_FILES)
                                                 if f in expected or f.startswith(derived)])
     for d in rebuilt:
         say(f"  rebuilt: {d}")
