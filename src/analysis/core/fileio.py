@@ -15,6 +15,7 @@ import time
 from contextlib import contextmanager
 from pathlib import Path
 
+import orjson
 import yaml
 
 from .errors import InputError
@@ -46,6 +47,16 @@ def sha256_file(path) -> str:
     return _hash_file(path)
 
 
+def sha256_files(folder, names) -> list:
+    """``sha256_file`` of each of ``names`` in ``folder`` ('/'-separated paths
+    relative to it), in order."""
+    cache = _REMEMBERED[-1] if _REMEMBERED else None
+    base = os.path.abspath(folder) + os.sep
+    if cache is None:
+        return [_hash_file(base + n) for n in names]
+    return [cache.sha256_in(base + n) for n in names]
+
+
 def _hash_file(path) -> str:
     h = hashlib.sha256()
     with open(path, "rb") as f:
@@ -75,14 +86,17 @@ class ChecksumCache:
         self.path = Path(path)
         self.entries, self.changed = {}, False
         try:
-            data = json.loads(self.path.read_bytes())
+            data = orjson.loads(self.path.read_bytes())
             if data.get("version") == self.VERSION:
                 self.entries = data["files"]
-        except (OSError, ValueError, KeyError, AttributeError):
+        except (OSError, orjson.JSONDecodeError, KeyError, AttributeError):
             pass
 
     def sha256(self, path) -> str:
-        key = os.path.abspath(path)
+        return self.sha256_in(os.path.abspath(path))
+
+    def sha256_in(self, key: str) -> str:
+        """``sha256`` of a path already absolute and normal (no abspath per file)."""
         st = os.stat(key)
         if not stat.S_ISREG(st.st_mode):
             return _hash_file(key)  # a FIFO or device: never remembered
@@ -105,8 +119,7 @@ class ChecksumCache:
         if not self.changed or not self.path.parent.is_dir():
             return
         files = {k: v for k, v in sorted(self.entries.items()) if os.path.exists(k)}
-        write_bytes_atomic(self.path, json.dumps({"version": self.VERSION, "files": files},
-                                                 separators=(",", ":")).encode())
+        write_bytes_atomic(self.path, orjson.dumps({"version": self.VERSION, "files": files}))
         self.changed = False
 
 
@@ -233,7 +246,8 @@ def read_mapping(path, raw: bytes) -> dict:
     """A research instrument's YAML (cleaning rules, codebook, case registry)
     as a mapping; InputError naming the file and the fix otherwise."""
     try:
-        doc = yaml.safe_load(raw.decode("utf-8"))
+        # libyaml's parser when PyYAML has it (its wheels do): 8 times faster
+        doc = yaml.load(raw.decode("utf-8"), Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
     except (yaml.YAMLError, UnicodeDecodeError) as e:
         raise InputError(f"{path}: not valid YAML ({e}); fix the syntax at the position "
                          "shown.") from None

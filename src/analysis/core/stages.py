@@ -14,6 +14,7 @@ import ast
 import hashlib
 import json
 from dataclasses import dataclass, field
+from functools import lru_cache
 from importlib import metadata
 from pathlib import Path
 
@@ -119,6 +120,12 @@ def package_imports(path: Path, top_level_only=False) -> list:
     ``path`` imports (relative or ``analysis.`` imports, at any depth of the
     file; with ``top_level_only``, those inside a function or class body
     only are left out), sorted."""
+    st = path.stat()  # each file is parsed once per process while it is unchanged
+    return list(_imports(path, top_level_only, st.st_mtime_ns, st.st_size))
+
+
+@lru_cache(maxsize=None)
+def _imports(path: Path, top_level_only: bool, mtime_ns: int, size: int) -> tuple:
     name = _module_name(path)
     package = name if path.name == "__init__.py" else name.rpartition(".")[0]
     tree = ast.parse(path.read_bytes())
@@ -139,7 +146,7 @@ def package_imports(path: Path, top_level_only=False) -> list:
         elif isinstance(node, ast.Import):
             found.update(_file_of(a.name) for a in node.names
                          if a.name.split(".")[0] == "analysis")
-    return sorted(f for f in found if f is not None and f != path)
+    return tuple(sorted(f for f in found if f is not None and f != path))
 
 
 def _file_of(name: str):

@@ -33,7 +33,7 @@ import pyarrow.parquet as pq
 from .. import __version__
 from ..core import paths
 from ..core.errors import InputError
-from ..core.fileio import read_regular, sha256_bytes, sha256_file
+from ..core.fileio import read_regular, sha256_bytes, sha256_files
 from ..core.parallel import default_jobs, imap_ordered
 from ..core.stages import (StageResult, code_fingerprint, package_versions, publish, read_stamp,
                            stage_current)
@@ -406,9 +406,12 @@ def _inputs_digest(corpus_dir, entries, shas, unlisted):
 
 def _hash_files(corpus_dir, entries):
     """SHA-256 of every listed regular file ('' for links, FIFOs, devices,
-    which are never read). A plain loop: for many small files it was nine
-    times faster here than a thread pool (1.3 s for 100,000 files)."""
-    return ["" if e.special else sha256_file(os.path.join(corpus_dir, e.file)) for e in entries]
+    which are never read), from the checksum cache for unchanged files in a
+    run that keeps one. A plain loop: for many small files it was nine times
+    faster here than a thread pool (1.3 s for 100,000 files)."""
+    regular = [e.file for e in entries if not e.special]
+    shas = iter(sha256_files(corpus_dir, regular))
+    return ["" if e.special else next(shas) for e in entries]
 
 
 def build(corpus_dir=None, out_dir=None, rules_path=None, jobs=None, force=False,

@@ -196,13 +196,14 @@ def read_manifest(corpus_dir, listing: Listing | None = None) -> list[Entry]:
     intern = sys.intern
     entries, seen_ids, seen_files = [], {}, {}
     n_fields, special = len(header), listing.special
+    shown_path = str(path)
     line = reader.line_num + 1
     try:
         for row in reader:
             start, line = line, reader.line_num + 1
             if not "".join(row).strip():
                 continue  # blank line
-            where = f"{path}, line {start}"
+            where = _Where(shown_path, start)
             if len(row) != n_fields:
                 problems.append(f"{where}: {len(row)} fields where the header has {n_fields}; "
                                 "quote values that contain commas.")
@@ -249,6 +250,18 @@ def read_manifest(corpus_dir, listing: Listing | None = None) -> list[Entry]:
     if problems:
         raise InputError(problems)
     return entries
+
+
+class _Where:
+    """"file, line N" for a message, formatted only when a message is made."""
+
+    __slots__ = ("path", "line")
+
+    def __init__(self, path: str, line: int):
+        self.path, self.line = path, line
+
+    def __format__(self, spec) -> str:
+        return f"{self.path}, line {self.line}"
 
 
 # -- adding to a corpus ------------------------------------------------------------
