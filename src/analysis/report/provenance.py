@@ -85,8 +85,10 @@ def provenance(processed, corpus_dir, out_dir, params_path, version, packages, p
                          ("linking", "linking.json")):
         stages[stage] = read_json(processed / stamp).get("key", {})
     recorded = stamp_checksums(processed) if processed.is_dir() else {}
+    # the tables and stamps, not working files such as the checksum cache
     files = sorted(p.name for p in processed.iterdir() if p.is_file() and p.suffix in
-                   (".parquet", ".json")) if processed.is_dir() else []
+                   (".parquet", ".json") and not p.name.startswith(".")) \
+        if processed.is_dir() else []
     manifest = Path(corpus_dir or paths.RAW) / "manifest.csv"
     return {
         "analysis_version": __version__,
