@@ -10,6 +10,7 @@ import pytest
 from matplotlib.image import imread
 
 from analysis.core import paths
+from analysis.workflow import CHECKSUMS
 from conftest import run_cli, table
 
 ARTICLES = {
@@ -41,7 +42,7 @@ def mixed_corpus(folder):
 
 def checksums(folder):
     return {p.relative_to(folder).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
-            for p in sorted(folder.rglob("*")) if p.is_file()}
+            for p in sorted(folder.rglob("*")) if p.is_file() and p.name != CHECKSUMS}
 
 
 @pytest.mark.slow

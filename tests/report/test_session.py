@@ -9,3 +9,91 @@ def test_corpus_text_in_a_sentence_is_escaped_for_markdown_html_and_maths():
     assert escape_markdown("*bold* [link](x) #tag") == r"\*bold\* \[link\]\(x\) \#tag"
     # JupyterLab and nbconvert typeset $...$ as maths; an escaped $ shows as itself
     assert escape_markdown("a $5 fine and $6 costs") == r"a \$5 fine and \$6 costs"
+
+
+def test_chunks_of_whole_documents_hold_every_selected_row_once_and_add_up(seed_build, tmp_path):
+    import pandas as pd
+
+    from analysis.report.session import Session
+    from analysis.results import corpus, measures
+
+    nb = Session(seed_build, tmp_path / "out")
+    assert nb.n_documents == 3
+    whole = nb.table("segments", columns=["doc_id", "segment_id", "unit"],
+                     filters=[("unit", "=", "paragraph")])
+    # one document per chunk, two tables side by side
+    chunks = list(nb.chunks(("segments", ["doc_id", "segment_id", "unit"],
+                             [("unit", "=", "paragraph")]),
+                            ("lines", ["doc_id", "line_no", "role", "rule", "start", "end"]),
+                            docs=1))
+    assert len(chunks) == 3
+    for paragraphs, lines in chunks:
+        assert paragraphs["doc_id"].nunique() == 1
+        assert set(lines["doc_id"]) == set(paragraphs["doc_id"])
+        assert list(paragraphs.columns) == ["doc_id", "segment_id", "unit"]
+    assert pd.concat([p for p, _ in chunks], ignore_index=True).equals(whole)
+    lines = nb.table("lines")
+    assert corpus.added_audits([corpus.cleaning_audit(x) for _, x in chunks]).equals(
+        corpus.cleaning_audit(lines))
+    assert corpus.joined_roles([corpus.roles_by_document(x) for _, x in chunks]).equals(
+        corpus.roles_by_document(lines))
+    labels = nb.read("code_labels")
+    codes = measures.codes_of(labels, "backlash") + measures.codes_of(labels, "issue_frame")
+    pairs = measures.cooccurrence(measures.no_units(), codes, codes)
+    for part in nb.chunks(("codes", ["doc_id", "segment_id", "role", "code"]), docs=1):
+        pairs += measures.cooccurrence(measures.unit_codes(part, labels), codes, codes)
+    assert pairs.equals(measures.cooccurrence(
+        measures.unit_codes(nb.table("codes"), labels), codes, codes))
+    # a selection: the other outlets' rows never come
+    outlet = nb.documents["outlet"].iloc[0]
+    one = Session(seed_build, tmp_path / "out", outlets=outlet)
+    got = pd.concat(list(one.chunks("segments")), ignore_index=True)
+    assert set(got["doc_id"]) == set(one.documents["doc_id"]) and got["doc_id"].nunique() < 3
+
+
+def test_a_table_out_of_the_documents_order_is_refused_not_split(seed_build, tmp_path,
+                                                                 monkeypatch):
+    import shutil
+
+    import pyarrow.parquet as pq
+    import pytest
+
+    from analysis.core.errors import InputError
+    from analysis.report import session
+    from analysis.report.session import Session
+
+    # rows out of order within one batch read are sorted out; across batches not
+    monkeypatch.setattr(session, "BATCH_ROWS", 5)
+    processed = tmp_path / "processed"
+    shutil.copytree(seed_build, processed)
+    lines = pq.read_table(processed / "lines.parquet")
+    pq.write_table(lines.take(list(range(lines.num_rows))[::-1]), processed / "lines.parquet")
+    nb = Session(processed, tmp_path / "out")
+    with pytest.raises(InputError, match="lines.parquet: rows of document .* come after"):
+        list(nb.chunks("lines", docs=1))
+
+
+def test_a_table_written_part_by_part_is_the_table_written_whole(seed_build, tmp_path):
+    import pandas as pd
+
+    from analysis.report import session
+
+    nb = session.Session(seed_build, tmp_path / "out")
+    rows = session.LARGE_TABLE_ROWS + 7
+    big = pd.DataFrame({"code": ["a", "b"] * (rows // 2) + ["a"] * (rows % 2), "n": range(rows)})
+    whole = nb.save_table(big, "whole", "A table.", "n = all").read_bytes()
+    with nb.writing_table("parts", "A table.", lambda k: f"n = {k:,}") as table:
+        for lo in range(0, rows, 9_999):
+            table.add(big.iloc[lo:lo + 9_999])
+    assert (tmp_path / "out" / "tables" / "parts.parquet").read_bytes() == whole
+    info = (tmp_path / "out" / "tables" / "parts.json").read_text()
+    assert f'"n = {rows:,}"' in info and f'"rows": {rows}' in info
+    # a failed block writes nothing and leaves no temporary file
+    try:
+        with nb.writing_table("failed", "A table.", "n") as table:
+            table.add(big)
+            raise RuntimeError("stop")
+    except RuntimeError:
+        pass
+    assert sorted(p.name for p in (tmp_path / "out" / "tables").iterdir()) == [
+        "parts.json", "parts.parquet", "whole.json", "whole.parquet"]

@@ -66,6 +66,29 @@ def test_the_kwic_sample_is_the_same_for_the_same_seed_and_keeps_reading_order()
     assert not a.equals(backlash.kwic_sample(rows, 5, 8))
 
 
+def test_the_kwic_sample_drawn_chunk_by_chunk_is_the_sample_of_the_whole_table():
+    rows = pd.DataFrame({"code": ["t", "u", "t"] * 40, "n": range(120)})
+    whole = backlash.kwic_sample(rows, 4, 11)
+    sample = rows.iloc[:0]
+    for lo in range(0, 120, 25):
+        sample = backlash.kwic_sample(pd.concat([sample, rows.iloc[lo:lo + 25]]), 4, 11)
+    assert sample.equals(whole) and len(whole) == 8
+
+
+def test_counts_of_chunks_of_whole_documents_add_up_to_those_of_them_all():
+    carried = measures.unit_codes(CODES, LABELS, "paragraph")
+    codes = ["frame.c", "backlash.t", "issue.x"]
+    pairs = measures.cooccurrence(measures.no_units(), codes, codes)
+    for doc in ("a", "b"):
+        pairs += measures.cooccurrence(carried[carried["doc_id"] == doc], codes, codes)
+    assert pairs.equals(measures.cooccurrence(carried, codes, codes))
+    assert measures.shares(pairs, codes, 4)["units"].tolist() == [2, 1, 1]
+    doc_codes = pd.DataFrame({"doc_id": ["a", "a", "b"], "code": ["backlash.t", "issue.x",
+                                                                   "issue.x"],
+                              "present": [True, False, True]})
+    assert measures.documents_carrying(doc_codes, codes).tolist() == [0, 1, 1]
+
+
 def test_figures_are_written_as_the_same_bytes_every_time_without_dates(tmp_path):
     counts = pd.Series([3, 1], index=["Outlet A", "Outlet B"])
     for run in ("one", "two"):

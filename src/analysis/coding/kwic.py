@@ -6,20 +6,24 @@ import pyarrow as pa
 from ..core.text import normalize
 
 
-def kwic(codes, segments, code: str, width: int = 60):
+def kwic(codes, segments, code, width: int = 60):
     """Key words in context for one code: its evidence with up to ``width``
     characters either side, from the paragraph's raw text, normalised for
     reading. Returns a pandas DataFrame (doc_id, segment_id, role, indicator,
     left, evidence, right, start, end), in reading order. ``segments`` needs
-    only the paragraphs' doc_id, segment_id, raw and start."""
+    only the paragraphs' doc_id, segment_id, raw and start. ``code`` may be a
+    list of codes: then the rows of all of them, in reading order, with a
+    first column ``code``."""
     if isinstance(codes, pa.Table):
         codes = codes.to_pandas()
     if isinstance(segments, pa.Table):
         segments = segments.to_pandas()
-    columns = ["doc_id", "segment_id", "role", "indicator", "left", "evidence", "right",
-               "start", "end"]
-    hits = codes.loc[codes["code"] == code, ["doc_id", "segment_id", "role", "indicator",
-                                             "evidence", "start", "end"]]
+    several = not isinstance(code, str)
+    columns = [*(["code"] if several else []), "doc_id", "segment_id", "role", "indicator",
+               "left", "evidence", "right", "start", "end"]
+    wanted = codes["code"].isin(list(code)) if several else codes["code"] == code
+    hits = codes.loc[wanted, [*(["code"] if several else []), "doc_id", "segment_id", "role",
+                              "indicator", "evidence", "start", "end"]]
     if "unit" in segments.columns:
         segments = segments[segments["unit"] == "paragraph"]
     paras = segments[["doc_id", "segment_id", "raw", "start"]].rename(

@@ -86,14 +86,6 @@ def shared_pylist(column) -> list:
     return [values[i] for i in pc.fill_null(encoded.indices, -1).to_numpy().tolist()]
 
 
-def parquet_bytes(table: pa.Table) -> bytes:
-    """``table`` as the bytes of a zstd Parquet file (the same bytes for the
-    same table and pyarrow), for an atomic write."""
-    buf = pa.BufferOutputStream()
-    pq.write_table(table, buf, compression="zstd")
-    return buf.getvalue().to_pybytes()
-
-
 def read_table(name: str, out_dir=None):
     """A processed table as a pandas DataFrame (for notebooks and tests)."""
     return pq.read_table(Path(out_dir or paths.PROCESSED) / f"{name}.parquet").to_pandas()

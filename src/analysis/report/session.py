@@ -18,8 +18,10 @@ import json
 import numbers
 import re
 import sys
+from contextlib import contextmanager
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
@@ -28,8 +30,9 @@ from IPython.display import Markdown
 from .. import __version__
 from ..core import paths
 from ..core.errors import InputError
-from ..core.fileio import csv_bytes, csv_checksums, sha256_file, write_bytes_atomic
-from ..core.parquet import parquet_bytes
+from ..core.fileio import (csv_bytes, csv_checksums, replace_if_changed, sha256_file,
+                           temp_path_beside, write_bytes_atomic)
+from ..core.parquet import RowGroupWriter
 from ..core.stages import STAMPS, stamp_checksums
 from ..plots.style import FORMATS, save_figure
 from ..results.selection import select_documents
@@ -43,6 +46,11 @@ _READ: dict = {}
 # a table longer than this is saved as Parquet, not CSV (the KWIC table of a
 # 100,000-article corpus is hundreds of MB as CSV)
 LARGE_TABLE_ROWS = 50_000
+# ``Session.chunks``: documents per chunk, and rows read from a file at a time
+DOCS_PER_CHUNK = 2_000
+BATCH_ROWS = 65_536
+# rows per row group of a saved Parquet table: what is held while it is written
+TABLE_GROUP_ROWS = 65_536
 # folders of manual coding sheets read in this process: {folder as given: {file: sha256}},
 # and the name of each within its coding folder ({folder as given: "coding/events"})
 _FOLDERS: dict = {}
@@ -72,10 +80,16 @@ class Session:
         self.versions = _versions(self.processed)
         self.inputs = {}
         self._saved = 0
-        self.all_documents = self.read("documents")
+        # every column but the body text (which no notebook needs, and which
+        # is as large as the corpus)
+        columns = [c for c in pq.read_schema(self.processed / "documents.parquet").names
+                   if c != "body"]
+        self.all_documents = self.read("documents", columns=columns)
         self.documents, self.notes = select_documents(self.all_documents, as_tuple(outlets),
                                                       date_from, date_to)
-        self.doc_ids = set(self.documents["doc_id"])
+        # each selected document's place in the documents table's order
+        self._place = pd.Index(self.documents["doc_id"])
+        self.doc_ids = self._place
 
     @property
     def n_documents(self) -> int:
@@ -83,20 +97,82 @@ class Session:
 
     def read(self, name: str, columns=None, filters=None):
         """A processed table (all documents) as a DataFrame; remembers its checksum."""
+        self.read_schema(name)
+        return pq.read_table(self.processed / f"{name}.parquet", columns=columns,
+                             filters=filters).to_pandas()
+
+    def table(self, name: str, columns=None, filters=None):
+        """A processed table restricted to the selected documents, whole: for
+        the small tables. Read the large ones (segments, lines, codes,
+        doc_codes, events) with ``chunks``."""
+        df = self.read(name, columns, filters)
+        if "doc_id" in df.columns:
+            df = df[df["doc_id"].isin(self.doc_ids)].reset_index(drop=True)
+        return df
+
+    def rows_of(self, name: str, doc_ids, columns=None, filters=None):
+        """A processed table's rows of the given documents (those selected;
+        say, the documents of the coding sheets), read through a filter so
+        that only they are ever held."""
+        ids = sorted(d for d in set(doc_ids) if d in self._place)
+        if not ids:
+            schema = self.read_schema(name)
+            return schema.empty_table().select(columns or schema.names).to_pandas()
+        return self.table(name, columns, filters=[("doc_id", "in", ids), *(filters or ())])
+
+    def count(self, name: str, filters=None) -> int:
+        """How many rows of a processed table the selected documents have
+        (those passing ``filters``), counted chunk by chunk."""
+        return sum(len(part) for part in self.chunks((name, ["doc_id"], filters)))
+
+    def pick(self, name: str, positions, columns=None, filters=None):
+        """The rows at ``positions`` (0-based places among the selected rows
+        passing ``filters``, in reading order) of a processed table, in the
+        order the positions are given: a sample drawn from a table too large
+        to load, read chunk by chunk."""
+        positions = np.asarray(positions, dtype=np.int64)
+        order = np.argsort(positions, kind="stable")
+        wanted, parts, offset = positions[order], [], 0
+        for part in self.chunks((name, columns, filters)):
+            lo, hi = np.searchsorted(wanted, [offset, offset + len(part)])
+            parts.append(part.iloc[wanted[lo:hi] - offset])
+            offset += len(part)
+        rows = pd.concat(parts, ignore_index=True)
+        return rows.iloc[np.argsort(order, kind="stable")].reset_index(drop=True)
+
+    def chunks(self, *tables, docs: int = DOCS_PER_CHUNK):
+        """The selected documents' rows of one or more processed tables, read
+        side by side in chunks of ``docs`` documents: for each chunk a
+        DataFrame (one table) or a tuple of DataFrames (several), each holding
+        every row the table has for those documents. A table is a name, or
+        (name, columns) or (name, columns, filters) as for ``read``.
+
+        Memory stays bounded whatever the corpus's size, so a notebook adds up
+        counts over the chunks instead of loading millions of rows. The
+        pipeline writes every table in the documents table's order; a table
+        out of that order raises InputError rather than splitting a document
+        between chunks."""
+        cursors = [self._cursor(*((t,) if isinstance(t, str) else t)) for t in tables]
+        for lo in range(0, max(len(self._place), 1), docs):
+            hi = min(lo + docs, len(self._place))
+            parts = tuple(c.take(lo, hi).to_pandas() for c in cursors)
+            yield parts[0] if len(parts) == 1 else parts
+
+    def _cursor(self, name: str, columns=None, filters=None):
+        path = self.processed / f"{name}.parquet"
+        self.read_schema(name)  # checks the file and remembers its checksum
+        return _Cursor(path, name, columns, filters, self._place)
+
+    def read_schema(self, name: str) -> pa.Schema:
+        """A processed table's columns and types, without its rows; remembers
+        its checksum like ``read``."""
         path = self.processed / f"{name}.parquet"
         if not path.is_file():
             raise InputError(f"{path}: missing; run `make report` (or `analysis build`) to "
                              "produce the processed tables.")
         sha = self._checksums.get(path.name) or sha256_file(path)
         self.inputs[path.name] = _READ[path.name] = sha
-        return pq.read_table(path, columns=columns, filters=filters).to_pandas()
-
-    def table(self, name: str, columns=None, filters=None):
-        """A processed table restricted to the selected documents."""
-        df = self.read(name, columns, filters)
-        if "doc_id" in df.columns:
-            df = df[df["doc_id"].isin(self.doc_ids)].reset_index(drop=True)
-        return df
+        return pq.read_schema(path)
 
     def coding_sheets(self, coding_dir):
         """The manual coding sheets of ``coding_dir``, checked on load
@@ -169,24 +245,34 @@ class Session:
                       **({"data": list(data)} if data else {}))
         return files
 
-    def save_table(self, df, stem: str, caption: str, n: str, index=False) -> Path:
+    def save_table(self, df, stem: str, caption: str, n, index=False) -> Path:
         """Save ``df`` as tables/stem.csv (UTF-8, LF line ends, text cells that
         a spreadsheet would run as formulas neutralised) plus tables/stem.json;
         returns the table's path. A table of more than ``LARGE_TABLE_ROWS``
-        rows is saved as tables/stem.parquet instead (zstd), a fraction of
-        the size, and the report page shows its first rows."""
-        if len(df) > LARGE_TABLE_ROWS:
-            path = self.output / "tables" / f"{stem}.parquet"
-            table = pa.Table.from_pandas(df.reset_index() if index else df,
-                                         preserve_index=False)
-            write_bytes_atomic(path, parquet_bytes(table))
-        else:
-            path = self.output / "tables" / f"{stem}.csv"
-            write_bytes_atomic(path, csv_bytes(df, index=index))
-        stale = path.with_suffix(".parquet" if path.suffix == ".csv" else ".csv")
-        stale.unlink(missing_ok=True)  # the other form, from a run of another size
-        self._sidecar("tables", stem, caption, n, [path.name], rows=len(df))
-        return path
+        rows is saved as tables/stem.parquet instead (zstd, row groups of
+        ``TABLE_GROUP_ROWS``), a fraction of the size, and the report page
+        shows its first rows. ``n`` is the caption's n, or a function of the
+        table's rows that gives it."""
+        with self.writing_table(stem, caption, n) as table:
+            table.add(df.reset_index() if index else df)
+        return table.path
+
+    @contextmanager
+    def writing_table(self, stem: str, caption: str, n):
+        """A table written part by part, as ``save_table`` writes a whole one:
+        ``with nb.writing_table(...) as table: table.add(part)`` for each part
+        (DataFrames with the same columns, say one per chunk of documents), so
+        a table of millions of rows is never held whole. Nothing is written
+        when the block fails."""
+        table = _TableWriter(self.output / "tables", stem)
+        try:
+            yield table
+        except BaseException:
+            table.abort()
+            raise
+        table.close()
+        self._sidecar("tables", stem, caption, n(table.rows) if callable(n) else n,
+                      [table.path.name], rows=table.rows)
 
     def _sidecar(self, kind, stem, caption, n, files, **extra):
         self._saved += 1
@@ -214,6 +300,108 @@ class Session:
         return Markdown(template.format(**{
             k: v if isinstance(v, numbers.Number) else escape_markdown(v)
             for k, v in values.items()}))
+
+
+class _TableWriter:
+    """Holds a table's parts until it passes LARGE_TABLE_ROWS rows, then
+    streams them into a Parquet file (row groups of TABLE_GROUP_ROWS, the same
+    bytes however the rows came); a smaller table is one CSV. ``close``
+    writes atomically and leaves an identical file untouched, and removes
+    the table's other form (from a run of another size)."""
+
+    def __init__(self, folder: Path, stem: str):
+        self.folder, self.stem = folder, stem
+        self.held, self.rows = [], 0
+        self.path = folder / f"{stem}.csv"
+        self.tmp = self.writer = self.groups = self.schema = None
+
+    def add(self, part: pd.DataFrame) -> None:
+        self.rows += len(part)
+        if self.writer is not None:
+            self._write(part)
+            return
+        self.held.append(part)
+        if self.rows > LARGE_TABLE_ROWS:
+            self.path = self.folder / f"{self.stem}.parquet"
+            self.tmp = temp_path_beside(self.path)
+            self.schema = pa.Schema.from_pandas(self.held[0], preserve_index=False)
+            self.schema = self.schema.remove_metadata()
+            self.writer = pq.ParquetWriter(self.tmp, self.schema, compression="zstd")
+            self.groups = RowGroupWriter(self.writer, TABLE_GROUP_ROWS)
+            held, self.held = self.held, []
+            for p in held:
+                self._write(p)
+
+    def _write(self, part: pd.DataFrame) -> None:
+        self.groups.add(pa.Table.from_pandas(part, schema=self.schema, preserve_index=False)
+                        .replace_schema_metadata(None))
+
+    def close(self) -> None:
+        if self.writer is not None:
+            self.groups.end()
+            self.writer.close()
+            replace_if_changed(self.tmp, self.path)
+        else:
+            whole = (pd.concat(self.held, ignore_index=True) if len(self.held) > 1
+                     else self.held[0] if self.held else pd.DataFrame())
+            write_bytes_atomic(self.path, csv_bytes(whole, index=False))
+        self.held = []
+        stale = self.path.with_suffix(".parquet" if self.path.suffix == ".csv" else ".csv")
+        stale.unlink(missing_ok=True)
+
+    def abort(self) -> None:
+        if self.writer is not None:
+            self.writer.close()
+            self.tmp.unlink(missing_ok=True)
+
+
+class _Cursor:
+    """Reads a processed table forward, batch by batch, and hands out the
+    rows of the documents at places [lo, hi) of the selection; rows of
+    documents not selected are dropped, rows of later documents wait."""
+
+    def __init__(self, path: Path, name: str, columns, filters, place: pd.Index):
+        # the filters' columns are read too, and left out after filtering
+        used = [f[0] for f in filters or () if isinstance(f, tuple)] + [
+            g[0] for f in filters or () if isinstance(f, list) for g in f]
+        cols = None if columns is None else list(dict.fromkeys(["doc_id", *columns, *used]))
+        self.name, self.place, self.columns = name, place, columns
+        self.filter = pq.filters_to_expression(filters) if filters else None
+        self.schema = pq.read_schema(path) if cols is None else pa.schema(
+            [pq.read_schema(path).field(c) for c in cols])
+        self.batches = pq.ParquetFile(path).iter_batches(batch_size=BATCH_ROWS, columns=cols)
+        self.waiting = None  # (rows, their places)
+
+    def take(self, lo: int, hi: int) -> pa.Table:
+        parts = []
+        while True:
+            if self.waiting is None:
+                batch = next(self.batches, None)
+                if batch is None:
+                    break
+                rows = pa.Table.from_batches([batch])
+                if self.filter is not None:
+                    rows = rows.filter(self.filter)
+                places = self.place.get_indexer(rows["doc_id"].to_pandas())
+                mine = places >= 0
+                self.waiting = (rows.filter(pa.array(mine)), places[mine])
+            rows, places = self.waiting
+            if len(places) and places.min() < lo:
+                raise InputError(f"{self.name}.parquet: rows of document "
+                                 f"{self.place[places.min()]!r} come after those of later "
+                                 "documents; the pipeline writes every table in the documents "
+                                 "table's order. Rebuild the processed tables (`analysis build "
+                                 "--force`).")
+            now = places < hi
+            if now.all():
+                parts.append(rows)
+                self.waiting = None
+                continue
+            parts.append(rows.filter(pa.array(now)))
+            self.waiting = (rows.filter(pa.array(~now)), places[~now])
+            break
+        table = pa.concat_tables(parts) if parts else self.schema.empty_table()
+        return table if self.columns is None else table.select(self.columns)
 
 
 def _versions(processed: Path) -> dict:

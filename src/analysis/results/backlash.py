@@ -10,18 +10,21 @@ the same bytes whenever its inputs are.
 import numpy as np
 import pandas as pd
 
-from .measures import share_of_units
+from .measures import shares
 
 
-def theme_prevalence(doc_codes, carried, themes: list, n_documents: int, n_units: int):
-    """Per theme: documents carrying it and their share of ``n_documents``,
-    units carrying it and their share of ``n_units``."""
-    docs = share_of_units(doc_codes[doc_codes["present"]].rename(columns={"doc_id": "unit_id"}),
-                          themes, n_documents)
-    units = share_of_units(carried, themes, n_units)
-    return pd.DataFrame({"code": themes, "documents": docs["units"],
-                         "document_share": docs["share"], "units": units["units"],
-                         "unit_share": units["share"]})
+def theme_prevalence(documents: pd.Series, pairs: pd.DataFrame, themes: list,
+                     n_documents: int, n_units: int):
+    """Per theme: documents carrying it (``documents``, from
+    ``measures.documents_carrying``) and their share of ``n_documents``,
+    units carrying it (the diagonal of ``pairs``, a co-occurrence table
+    whose rows and columns hold the themes) and their share of ``n_units``."""
+    docs = [int(documents.get(t, 0)) for t in themes]
+    units = shares(pairs, themes, n_units)
+    return pd.DataFrame({"code": themes, "documents": docs,
+                         "document_share": [d / n_documents if n_documents else 0.0
+                                            for d in docs],
+                         "units": units["units"], "unit_share": units["share"]})
 
 
 def event_units(case_events: pd.DataFrame, unit: str) -> pd.DataFrame:
@@ -38,14 +41,18 @@ def event_units(case_events: pd.DataFrame, unit: str) -> pd.DataFrame:
 
 def kwic_sample(table: pd.DataFrame, per_code: int, seed: int) -> pd.DataFrame:
     """Up to ``per_code`` rows per code, drawn with ``seed`` when there are
-    more, kept in reading order."""
+    more, kept in the order given (reading order).
+
+    A row is drawn when its hash (of its values and the seed) is among the
+    ``per_code`` smallest of its code's, so the sample of a table equals the
+    sample of the samples of its parts: a notebook can draw it chunk by
+    chunk (``kwic_sample(pd.concat([sample, chunk]), ...)``)."""
     if table.empty:
         return table
-    rng = np.random.default_rng(seed)
-    keep = []
-    for _, rows in table.groupby("code", sort=True):
-        idx = rows.index.to_numpy()
-        if len(idx) > per_code:
-            idx = np.sort(rng.choice(idx, per_code, replace=False))
-        keep.extend(idx)
-    return table.loc[keep].reset_index(drop=True)
+    key = f"{seed % 10**16:016d}"  # the hash function's 16-character key
+    h = pd.util.hash_pandas_object(table, index=False, hash_key=key).to_numpy()
+    order = np.lexsort((np.arange(len(table)), h, table["code"].to_numpy()))
+    codes = table["code"].to_numpy()[order]
+    rank = np.arange(len(order)) - np.searchsorted(codes, codes, side="left")
+    keep = np.sort(order[rank < per_code])
+    return table.iloc[keep].reset_index(drop=True)

@@ -59,13 +59,36 @@ def cleaning_audit(lines: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
+def added_audits(audits: list) -> pd.DataFrame:
+    """``cleaning_audit`` of a whole table from those of chunks of whole
+    documents (a document is in one chunk, so its counts add up)."""
+    both = pd.concat(audits, ignore_index=True)
+    out = (both.groupby(["role", "kept", "rule"], sort=True, dropna=False)
+           [["documents", "lines", "chars"]].sum().reset_index())
+    return out[["role", "kept", "rule", "documents", "lines", "chars"]].astype(
+        {c: "int64" for c in ("documents", "lines", "chars")})
+
+
+ROLE_ORDER = ["title", "body", "caption", "credit", "comment", "boilerplate"]
+
+
 def roles_by_document(lines: pd.DataFrame) -> pd.DataFrame:
     """Characters of each document's raw lines per role (blank lines left
     out): index doc_id, one column per role in a fixed order."""
-    order = ["title", "body", "caption", "credit", "comment", "boilerplate"]
     text = lines[lines["role"] != "blank"]
     out = (text.assign(chars=text["end"] - text["start"])
            .pivot_table(index="doc_id", columns="role", values="chars", aggfunc="sum",
                         fill_value=0))
-    cols = [r for r in order if r in out.columns] + sorted(set(out.columns) - set(order))
-    return out.reindex(columns=cols).sort_index().astype("int64")
+    return _role_columns(out)
+
+
+def joined_roles(parts: list) -> pd.DataFrame:
+    """``roles_by_document`` of a whole table from those of chunks of whole
+    documents."""
+    return _role_columns(pd.concat(parts).fillna(0))
+
+
+def _role_columns(table: pd.DataFrame) -> pd.DataFrame:
+    cols = ([r for r in ROLE_ORDER if r in table.columns]
+            + sorted(set(table.columns) - set(ROLE_ORDER)))
+    return table.reindex(columns=cols).sort_index().astype("int64")

@@ -62,20 +62,43 @@ def presence(doc_codes: pd.DataFrame, codes: list) -> pd.DataFrame:
     return out.reindex(columns=codes).fillna(False).astype("int64").sort_index()
 
 
+def documents_carrying(doc_codes: pd.DataFrame, codes: list) -> pd.Series:
+    """Per code (in the order given): the documents where it is present; the
+    counts of chunks of whole documents add up."""
+    present = doc_codes[doc_codes["present"] & doc_codes["code"].isin(codes)]
+    counts = present.groupby("code")["doc_id"].nunique()
+    return pd.Series([int(counts.get(c, 0)) for c in codes], index=pd.Index(codes, name="code"),
+                     dtype="int64")
+
+
 def share_of_units(carried: pd.DataFrame, codes: list, n_units: int) -> pd.DataFrame:
     """For each code (in the order given): units carrying it and their share of
     ``n_units``; columns code, units, share."""
-    counts = carried[carried["code"].isin(codes)].groupby("code")["unit_id"].size()
-    units = [int(counts.get(c, 0)) for c in codes]
+    return shares(cooccurrence(carried, codes, codes), codes, n_units)
+
+
+def shares(pairs: pd.DataFrame, codes: list, n_units: int) -> pd.DataFrame:
+    """``share_of_units`` from a co-occurrence table whose rows and columns
+    hold ``codes`` (its diagonal: the units carrying each code), such as one
+    added up over chunks of documents."""
+    units = [int(pairs.at[c, c]) for c in codes]
     share = [u / n_units if n_units else 0.0 for u in units]
     return pd.DataFrame({"code": codes, "units": units, "share": share})
 
 
 def cooccurrence(carried: pd.DataFrame, rows: list, cols: list) -> pd.DataFrame:
     """Units carrying both codes, for every (row code, column code) pair;
-    a square table's diagonal is the units carrying the code at all."""
+    a square table's diagonal is the units carrying the code at all. Units
+    never span documents, so the tables of chunks of whole documents add up
+    to the table of them all."""
     key = carried["doc_id"] + "\0" + carried["unit_id"]
     member = pd.crosstab(key, carried["code"]).clip(upper=1)
-    a = member.reindex(columns=rows, fill_value=0).to_numpy()
-    b = member.reindex(columns=cols, fill_value=0).to_numpy()
+    a = member.reindex(columns=rows, fill_value=0).to_numpy(dtype="int64")
+    b = member.reindex(columns=cols, fill_value=0).to_numpy(dtype="int64")
     return pd.DataFrame(a.T @ b, index=pd.Index(rows, name="code"), columns=cols)
+
+
+def no_units() -> pd.DataFrame:
+    """``unit_codes`` of nothing: the start of a sum over chunks."""
+    return pd.DataFrame({"doc_id": pd.Series(dtype="str"), "unit_id": pd.Series(dtype="str"),
+                         "code": pd.Series(dtype="str")})

@@ -236,10 +236,21 @@ def sample_units(documents: pd.DataFrame, segments: pd.DataFrame, unit: str, n: 
                   for s, q in quota.items() if q]
         idx = np.concatenate(picked) if picked else np.array([], dtype=int)
     else:
-        idx = rng.choice(len(pool), min(n, len(pool)), replace=False)
-    out = pool.loc[np.sort(idx)]
-    order = out["segment_id"].str.extract(r"(\d+)$")[0].fillna("0").astype(int)
-    return out.assign(_o=order).sort_values(["doc_id", "_o"]).drop(columns="_o").reset_index(
+        idx = draw_positions(len(pool), n, seed)
+    return reading_order(pool.loc[np.sort(idx)])
+
+
+def draw_positions(size: int, n: int, seed: int) -> np.ndarray:
+    """The places of ``n`` units drawn without replacement with ``seed`` from
+    a pool of ``size`` (``sample_units`` unstratified; a notebook draws from a
+    table too large to load by these places)."""
+    return np.random.default_rng(seed).choice(size, min(n, size), replace=False)
+
+
+def reading_order(units: pd.DataFrame) -> pd.DataFrame:
+    """Units (doc_id, segment_id, ...) by document, then paragraph number."""
+    order = units["segment_id"].str.extract(r"(\d+)$")[0].fillna("0").astype(int)
+    return units.assign(_o=order).sort_values(["doc_id", "_o"]).drop(columns="_o").reset_index(
         drop=True)
 
 

@@ -40,6 +40,15 @@ def topics(texts: pd.Series, n_topics: int, seed: int, top_terms: int = 10,
     return pd.DataFrame(rows, columns=empty.columns), weights
 
 
+def pool_positions(size: int, n: int, seed: int) -> np.ndarray:
+    """The places of the paragraphs that fit the topics: all ``size`` when
+    they are at most ``n``, else ``n`` drawn with ``seed`` as
+    ``DataFrame.sample(n, random_state=seed)`` draws them, in its order."""
+    if size <= n:
+        return np.arange(size)
+    return np.random.RandomState(seed).choice(size, size=n, replace=False)
+
+
 def topic_alignment(weights: np.ndarray, units: pd.DataFrame, carried: pd.DataFrame,
                     themes: list) -> pd.DataFrame:
     """Topics × themes: of the paragraphs whose strongest topic is t, the share
