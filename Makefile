@@ -56,10 +56,8 @@ quick: venv-dev ## run the fast tests only (no notebooks, no releases): under 2 
 lab: venv ## open JupyterLab at the repository root, in notebooks/ (outputs go to scratch/)
 	@$(BIN)/jupyter lab --ServerApp.root_dir=. --FileContentsManager.preferred_dir=notebooks
 
-bench: venv ## benchmark the pipeline, the coder and the report on 100,000 generated articles, and peak memory on one 50 MB article (not a test)
-	@$(BIN)/python benchmarks/bench_pipeline.py
-	@$(BIN)/python benchmarks/bench_coding.py
-	@$(BIN)/python benchmarks/bench_report.py
+bench: venv ## benchmark every stage and the report on 100,000 generated articles (one table), then peak memory on one 50 MB article (not a test)
+	@$(BIN)/python benchmarks/bench.py
 	@$(BIN)/python benchmarks/bench_memory.py
 
 release: venv ## release this version: rebuild from scratch, manifest and archive in dist/, tag

@@ -87,9 +87,8 @@ class Session:
         self.all_documents = self.read("documents", columns=columns)
         self.documents, self.notes = select_documents(self.all_documents, as_tuple(outlets),
                                                       date_from, date_to)
-        # each selected document's place in the documents table's order
-        self._place = pd.Index(self.documents["doc_id"])
-        self.doc_ids = self._place
+        # the selected documents, in the documents table's order (their places)
+        self.doc_ids = pd.Index(self.documents["doc_id"])
 
     @property
     def n_documents(self) -> int:
@@ -114,7 +113,7 @@ class Session:
         """A processed table's rows of the given documents (those selected;
         say, the documents of the coding sheets), read through a filter so
         that only they are ever held."""
-        ids = sorted(d for d in set(doc_ids) if d in self._place)
+        ids = sorted(d for d in set(doc_ids) if d in self.doc_ids)
         if not ids:
             schema = self.read_schema(name)
             return schema.empty_table().select(columns or schema.names).to_pandas()
@@ -153,15 +152,15 @@ class Session:
         out of that order raises InputError rather than splitting a document
         between chunks."""
         cursors = [self._cursor(*((t,) if isinstance(t, str) else t)) for t in tables]
-        for lo in range(0, max(len(self._place), 1), docs):
-            hi = min(lo + docs, len(self._place))
+        for lo in range(0, max(len(self.doc_ids), 1), docs):
+            hi = min(lo + docs, len(self.doc_ids))
             parts = tuple(c.take(lo, hi).to_pandas() for c in cursors)
             yield parts[0] if len(parts) == 1 else parts
 
     def _cursor(self, name: str, columns=None, filters=None):
         path = self.processed / f"{name}.parquet"
         self.read_schema(name)  # checks the file and remembers its checksum
-        return _Cursor(path, name, columns, filters, self._place)
+        return _Cursor(path, name, columns, filters, self.doc_ids)
 
     def read_schema(self, name: str) -> pa.Schema:
         """A processed table's columns and types, without its rows; remembers
