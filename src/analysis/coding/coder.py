@@ -92,20 +92,20 @@ def code_rows(segments, book: Codebook, unit: str = "paragraph"):
     # memory a slice takes stays bounded even for a single huge document.
     tally, pieces = Tally(), []
     for lo, hi in slices(sizes.tolist(), SLICE_BYTES):
-        part = segments.take(rows[lo:hi])
-        cols = {c: part[c].to_pylist() for c in CODER_COLUMNS}
+        part = segments.select(CODER_COLUMNS).take(rows[lo:hi]).combine_chunks()
+        pieces.append(_code_slice(part, book, unit, tally))
         del part
-        pieces.append(_code_slice(cols, book, unit, tally))
-        del cols
     codes = combined(pieces) if pieces else CODES.empty_table()
     return codes, tally
 
 
-def _code_slice(cols, book: Codebook, unit: str, tally: Tally) -> pa.Table:
-    """The codes table of a slice of rows, all of ``unit`` (columns as lists,
-    in order); counts its documents' body paragraphs, and those carrying each
-    code, into ``tally``."""
-    texts, raws = cols["text"], cols["raw"]
+def _code_slice(part: pa.Table, book: Codebook, unit: str, tally: Tally) -> pa.Table:
+    """The codes table of a slice of rows, all of ``unit`` (an Arrow table of
+    CODER_COLUMNS, in order); counts its documents' body paragraphs, and
+    those carrying each code, into ``tally``. The work per match is array
+    operations: the columns of the codes table are taken from the slice's
+    columns, and the evidence is cut from the raw text's bytes."""
+    texts = part["text"].to_pylist()
     data, byte_starts = join_utf8(texts)
     k, s, e = matcher(book).matches(data, byte_starts)
     # paragraphs carry frames and themes, sentences outcome events
@@ -120,19 +120,23 @@ def _code_slice(cols, book: Codebook, unit: str, tally: Tally) -> pa.Table:
     chars = char_offsets(data)
     base = chars[starts[para]].astype(np.int64)
     cs, ce = chars[s] - base, chars[e] - base
+    del chars
     position = {c.id: n for n, c in enumerate(book.codes)}
     code_of = np.array([position[ind.code] for ind in book.indicators], dtype=np.int64)
     code = code_of[k]
 
     # normalised -> raw offsets: the same positions unless normalising changed lengths
     rs, re_ = cs.copy(), ce.copy()
+    raw = part["raw"].combine_chunks()
     for p in np.unique(para).tolist():
-        if not same_positions(raws[p], texts[p]):
-            _, smap, emap = normalize_with_offsets(raws[p])
+        raw_p = raw[p].as_py()
+        if not same_positions(raw_p, texts[p]):
+            _, smap, emap = normalize_with_offsets(raw_p)
             # matches come sorted by position, so one paragraph's are one slice
             lo, hi = np.searchsorted(para, p, "left"), np.searchsorted(para, p, "right")
             rs[lo:hi] = np.take(smap, cs[lo:hi])
             re_[lo:hi] = np.take(emap, ce[lo:hi] - 1)
+    del texts
 
     # one piece of evidence per stretch: drop matches inside another of the same code
     order = np.lexsort((k, -re_, rs, code, para))
@@ -145,38 +149,74 @@ def _code_slice(cols, book: Codebook, unit: str, tally: Tally) -> pa.Table:
     order = np.lexsort((k, code, -re_, rs, para))  # reading order
     para, code, k, rs, re_ = para[order], code[order], k[order], rs[order], re_[order]
 
-    seg_start = np.asarray(cols["start"], dtype=np.int64)[para] if len(para) else para
-    para_l, rs_l, re_l = para.tolist(), rs.tolist(), re_.tolist()
-    per_doc, body_paras = tally.found, tally.body
-    for i in range(len(texts)):
-        doc = cols["doc_id"][i]
-        per_doc.setdefault(doc, {})
-        if cols["role"][i] == "body":
-            body_paras[doc] = body_paras.get(doc, 0) + 1
-    body = np.array([cols["role"][i] == "body" for i in para_l], dtype=bool)
-    pairs = np.unique(np.stack([para[body], code[body]]), axis=1) if body.any() else [[], []]
-    carried = {}  # body paragraph -> the codes it carries
-    for i, c in zip(*(np.asarray(x).tolist() for x in pairs)):
-        found = per_doc[cols["doc_id"][i]]
-        found[book.codes[c].id] = found.get(book.codes[c].id, 0) + 1
-        carried.setdefault(i, set()).add(book.codes[c].id)
-    frames = [(c.id, set(c.questions)) for c in book.codes if c.questions]
-    for i, ids in carried.items():
-        found = per_doc[cols["doc_id"][i]]
-        for frame, questions in frames:
-            if ids & questions:
-                found[("any", frame)] = found.get(("any", frame), 0) + 1
-    return pa.Table.from_pydict({
-        "doc_id": [cols["doc_id"][i] for i in para_l],
-        "segment_id": [cols["segment_id"][i] for i in para_l],
-        "role": [cols["role"][i] for i in para_l],
-        "code": [book.codes[c].id for c in code.tolist()],
-        "indicator": [book.indicators[x].id for x in k.tolist()],
-        "evidence": [raws[p][a:b] for p, a, b in zip(para_l, rs_l, re_l)],
-        "start": (seg_start + rs).tolist(),
-        "end": (seg_start + re_).tolist(),
-        "source": ["dictionary"] * len(para_l),
-    }, schema=CODES)
+    _count(part, para, code, book, tally)
+    at = pa.array(para, pa.int64())
+    seg_start = part["start"].to_numpy()[para] if len(para) else para
+    return pa.Table.from_arrays([
+        part["doc_id"].take(at), part["segment_id"].take(at), part["role"].take(at),
+        pa.array([c.id for c in book.codes], _str).take(pa.array(code, pa.int64())),
+        pa.array([x.id for x in book.indicators], _str).take(pa.array(k, pa.int64())),
+        _cut(raw, para, rs, re_),
+        pa.array(seg_start + rs, pa.int64()), pa.array(seg_start + re_, pa.int64()),
+        pa.array(["dictionary"], _str).take(pa.array(np.zeros(len(para), np.int64))),
+    ], schema=CODES)
+
+
+def _cut(raw: pa.Array, para, start, end) -> pa.Array:
+    """The texts raw[para[i]][start[i]:end[i]] (character offsets), cut from
+    the array's UTF-8 bytes in one gather."""
+    raw = raw.cast(pa.large_string())  # 64-bit offsets: a slice of any size
+    _, offsets, data = raw.buffers()
+    offsets = np.frombuffer(offsets, np.int64)[raw.offset:raw.offset + len(raw) + 1]
+    buf = np.frombuffer(data, np.uint8) if data is not None else np.zeros(0, np.uint8)
+    buf = buf[:offsets[-1]]
+    # the byte where each character begins, and one past the end
+    lead = np.append(np.flatnonzero((buf & 0xC0) != 0x80), len(buf))
+    first = np.searchsorted(lead, offsets[:-1])  # each text's first character
+    b0, b1 = lead[first[para] + start], lead[first[para] + end]
+    sizes = b1 - b0
+    out = np.zeros(len(sizes) + 1, np.int64)
+    np.cumsum(sizes, out=out[1:])
+    idx = np.repeat(b0 - out[:-1], sizes) + np.arange(out[-1])
+    return pa.LargeStringArray.from_buffers(len(sizes), pa.py_buffer(out),
+                                            pa.py_buffer(buf[idx].tobytes())).cast(_str)
+
+
+def _count(part: pa.Table, para, code, book: Codebook, tally: Tally) -> None:
+    """Add the slice's body paragraphs, and those carrying each code (and any
+    of a frame's questions), per document, to ``tally``."""
+    # the documents in the order they first appear (doc_codes keeps that order)
+    ids, first, doc_of = np.unique(part["doc_id"].to_numpy(zero_copy_only=False),
+                                   return_index=True, return_inverse=True)
+    rank = np.empty(len(ids), np.int64)
+    rank[np.argsort(first)] = np.arange(len(ids))
+    docs, doc_of = ids[np.argsort(first)].tolist(), rank[doc_of]
+    body = (part["role"].to_numpy(zero_copy_only=False) == "body")
+    for d in docs:
+        tally.found.setdefault(d, {})
+    for d, n in zip(*np.unique(doc_of[body], return_counts=True)):
+        tally.body[docs[d]] = tally.body.get(docs[d], 0) + int(n)
+    mine = body[para]
+    n_codes = len(book.codes)
+    # each (body paragraph, code) once, then per (document, code) how many
+    pairs = np.unique(para[mine] * n_codes + code[mine])
+    p, c = pairs // n_codes, pairs % n_codes
+    keys = [x.id for x in book.codes]
+    # a paragraph answering any of a frame's questions counts for the frame
+    frame_of = np.full(n_codes, -1, np.int64)
+    position = {x.id: n for n, x in enumerate(book.codes)}
+    for x in book.codes:
+        for q in x.questions:
+            frame_of[position[q]] = position[x.id]
+    q = frame_of[c] >= 0
+    framed = np.unique(p[q] * n_codes + frame_of[c[q]])
+    for pairs_, key in ((doc_of[p] * n_codes + c, keys),
+                        (doc_of[framed // n_codes] * n_codes + framed % n_codes,
+                         [("any", k) for k in keys])):
+        for v, n in zip(*np.unique(pairs_, return_counts=True)):
+            found = tally.found[docs[v // n_codes]]
+            name = key[v % n_codes]
+            found[name] = found.get(name, 0) + int(n)
 
 
 def _doc_codes(per_doc, body_paras, book):
