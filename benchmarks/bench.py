@@ -36,12 +36,42 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 
 # Each measured step runs as `python -c STEP name args...` and prints JSON:
-# seconds, and peak resident memory of itself and of its largest child
-# (ru_maxrss; RUSAGE_CHILDREN covers the worker processes and the kernels).
+# seconds, and the peak resident memory of itself and of the largest of its
+# descendants (workers, kernels), sampled from /proc every 0.1 s. Not
+# ru_maxrss: on Linux a child's starts at its parent's size when forked and
+# survives exec, so a small worker of a large process would report the
+# process's size.
 STEP = textwrap.dedent("""
-    import json, resource, sys, time
+    import json, os, sys, threading, time
     step, args = sys.argv[1], sys.argv[2:]
     extra = {}
+    peak = {"main": 0, "child": 0}
+    page = os.sysconf("SC_PAGE_SIZE")
+
+    def sample(done):
+        me = os.getpid()
+        while not done.wait(0.1):
+            parent, rss = {}, {}
+            for pid in os.listdir("/proc"):
+                if not pid.isdigit():
+                    continue
+                try:
+                    with open(f"/proc/{pid}/stat") as f:
+                        fields = f.read().rsplit(")", 1)[1].split()
+                except OSError:
+                    continue
+                parent[int(pid)], rss[int(pid)] = int(fields[1]), int(fields[21]) * page
+            kids, todo = [], [me]
+            while todo:
+                p = todo.pop()
+                found = [c for c, pp in parent.items() if pp == p]
+                kids += found
+                todo += found
+            peak["main"] = max(peak["main"], rss.get(me, 0))
+            peak["child"] = max([peak["child"]] + [rss.get(k, 0) for k in kids])
+
+    done = threading.Event()
+    threading.Thread(target=sample, args=(done,), daemon=True).start()
     t = time.perf_counter()
     if step == "floor":
         import hashlib
@@ -74,9 +104,9 @@ STEP = textwrap.dedent("""
                               map(re.compile(r"\\] (\\S+)\\.ipynb done in ([\\d.]+) s").search, said)
                               if m}
     dt = time.perf_counter() - t
-    own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    kids = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
-    print(json.dumps({"seconds": dt, "main_mb": own, "child_mb": kids, **extra}))
+    done.set()
+    print(json.dumps({"seconds": dt, "main_mb": peak["main"] / 2**20,
+                      "child_mb": peak["child"] / 2**20, **extra}))
 """)
 
 
@@ -166,7 +196,7 @@ def measure(n: int, args) -> list:
           f"{'worker/kernel MB':>18}")
     for name, r in rows:
         secs = r["seconds"]
-        main = f"{r['main_mb']:.0f}" if "main_mb" in r else ""
+        main = f"{r['main_mb']:.0f}" if r.get("main_mb") else ""
         child = f"{r['child_mb']:.0f}" if r.get("child_mb") else ""
         print(f"{name:<34}{secs:>9.2f}{size / 1e6 / secs:>9.1f}{n / secs:>12,.0f}{main:>9}"
               f"{child:>18}")
