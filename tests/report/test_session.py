@@ -97,3 +97,23 @@ def test_a_table_written_part_by_part_is_the_table_written_whole(seed_build, tmp
         pass
     assert sorted(p.name for p in (tmp_path / "out" / "tables").iterdir()) == [
         "parts.json", "parts.parquet", "whole.json", "whole.parquet"]
+
+
+def test_chunks_follow_the_documents_table_order_not_the_ids(tmp_path):
+    """A manifest in no particular order: the tables are written in its order,
+    and the chunks read them so (the selection itself is sorted by id)."""
+    import pandas as pd
+
+    from analysis.report.session import Session
+    from conftest import ARTICLE, run_cli, write_corpus
+
+    corpus = write_corpus(tmp_path / "corpus", {
+        f"{name}.txt": ARTICLE.replace("A Headline", f"Headline {name}").encode()
+        for name in ("zeta", "alpha", "mid")})
+    run_cli("build", "--corpus", corpus, "--processed", tmp_path / "processed", check=0)
+    nb = Session(tmp_path / "processed", tmp_path / "out")
+    assert list(nb.documents["doc_id"]) == ["alpha", "mid", "zeta"]
+    assert list(nb.doc_ids) == ["zeta", "alpha", "mid"]
+    parts = list(nb.chunks("segments", docs=1))
+    assert [p["doc_id"].unique().tolist() for p in parts] == [["zeta"], ["alpha"], ["mid"]]
+    assert pd.concat(parts, ignore_index=True).equals(nb.table("segments"))

@@ -39,7 +39,7 @@ from ..results.selection import select_documents
 from ..validation.event_sheets import EVENTS_DIR, read_event_sheets
 from ..validation.event_sheets import ROWS as EVENT_ROWS  # the columns of its rows
 from ..validation.sheets import (EVALUATION, coding_sets, held_out_problems, read_coders,
-                                 read_sheets)
+                                 read_sheets, sheet_documents)
 
 # processed tables read in this process: {file name: sha256}
 _READ: dict = {}
@@ -87,8 +87,10 @@ class Session:
         self.all_documents = self.read("documents", columns=columns)
         self.documents, self.notes = select_documents(self.all_documents, as_tuple(outlets),
                                                       date_from, date_to)
-        # the selected documents, in the documents table's order (their places)
-        self.doc_ids = pd.Index(self.documents["doc_id"])
+        # the selected documents in the documents table's order (the order every
+        # processed table is written in; ``documents`` is sorted by doc_id)
+        ids = self.all_documents["doc_id"]
+        self.doc_ids = pd.Index(ids[ids.isin(self.documents["doc_id"])])
 
     @property
     def n_documents(self) -> int:
@@ -141,7 +143,8 @@ class Session:
 
     def chunks(self, *tables, docs: int = DOCS_PER_CHUNK):
         """The selected documents' rows of one or more processed tables, read
-        side by side in chunks of ``docs`` documents: for each chunk a
+        side by side in chunks of ``docs`` documents (in the documents
+        table's order, so rows come in the tables' own order): for each chunk a
         DataFrame (one table) or a tuple of DataFrames (several), each holding
         every row the table has for those documents. A table is a name, or
         (name, columns) or (name, columns, filters) as for ``read``.
@@ -223,8 +226,12 @@ class Session:
         sets = coding_sets(folder, paths.CODERS.name)
         if not sets:
             return pd.DataFrame(columns=columns)
+        # the body paragraphs of the documents the sheets name (a unit of any
+        # other is not in a sheet), not the whole corpus's
+        named = set().union(*(sheet_documents(files) for files in sets.values()))
         segments = self.read("segments", columns=["doc_id", "segment_id", "unit", "role"],
-                             filters=[("unit", "=", "paragraph"), ("role", "=", "body")])
+                             filters=[("doc_id", "in", sorted(named) or [""]),
+                                      ("unit", "=", "paragraph"), ("role", "=", "body")])
         coders = read_coders(Path(coding_dir) / paths.CODERS.name)
         coded = pd.concat([read(files, segments, coders).assign(set=name)
                            for name, files in sets.items()], ignore_index=True)
