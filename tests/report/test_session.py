@@ -39,11 +39,16 @@ def test_chunks_of_whole_documents_hold_every_selected_row_once_and_add_up(seed_
         corpus.roles_by_document(lines))
     labels = nb.read("code_labels")
     codes = measures.codes_of(labels, "backlash") + measures.codes_of(labels, "issue_frame")
-    pairs = measures.cooccurrence(measures.no_units(), codes, codes)
-    for part in nb.chunks(("codes", ["doc_id", "segment_id", "role", "code"]), docs=1):
-        pairs += measures.cooccurrence(measures.unit_codes(part, labels), codes, codes)
+    pairs = sum(measures.cooccurrence(measures.unit_codes(part, labels), codes, codes)
+                for part in nb.chunks(("codes", ["doc_id", "segment_id", "role", "code"]),
+                                      docs=1))
     assert pairs.equals(measures.cooccurrence(
         measures.unit_codes(nb.table("codes"), labels), codes, codes))
+    # two samples by position in one pass, each in the order its positions came
+    first, second = nb.pick("segments", [[2, 0], [1]], ["doc_id", "segment_id", "unit"],
+                            [("unit", "=", "paragraph")])
+    assert first.equals(whole.iloc[[2, 0]].reset_index(drop=True))
+    assert second.equals(whole.iloc[[1]].reset_index(drop=True))
     # a selection: the other outlets' rows never come
     outlet = nb.documents["outlet"].iloc[0]
     one = Session(seed_build, tmp_path / "out", outlets=outlet)

@@ -78,9 +78,8 @@ def test_the_kwic_sample_drawn_chunk_by_chunk_is_the_sample_of_the_whole_table()
 def test_counts_of_chunks_of_whole_documents_add_up_to_those_of_them_all():
     carried = measures.unit_codes(CODES, LABELS, "paragraph")
     codes = ["frame.c", "backlash.t", "issue.x"]
-    pairs = measures.cooccurrence(measures.no_units(), codes, codes)
-    for doc in ("a", "b"):
-        pairs += measures.cooccurrence(carried[carried["doc_id"] == doc], codes, codes)
+    pairs = sum(measures.cooccurrence(carried[carried["doc_id"] == doc], codes, codes)
+                for doc in ("a", "b"))
     assert pairs.equals(measures.cooccurrence(carried, codes, codes))
     assert measures.shares(pairs, codes, 4)["units"].tolist() == [2, 1, 1]
     doc_codes = pd.DataFrame({"doc_id": ["a", "a", "b"], "code": ["backlash.t", "issue.x",

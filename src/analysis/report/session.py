@@ -121,25 +121,24 @@ class Session:
             return schema.empty_table().select(columns or schema.names).to_pandas()
         return self.table(name, columns, filters=[("doc_id", "in", ids), *(filters or ())])
 
-    def count(self, name: str, filters=None) -> int:
-        """How many rows of a processed table the selected documents have
-        (those passing ``filters``), counted chunk by chunk."""
-        return sum(len(part) for part in self.chunks((name, ["doc_id"], filters)))
-
-    def pick(self, name: str, positions, columns=None, filters=None):
-        """The rows at ``positions`` (0-based places among the selected rows
-        passing ``filters``, in reading order) of a processed table, in the
-        order the positions are given: a sample drawn from a table too large
-        to load, read chunk by chunk."""
-        positions = np.asarray(positions, dtype=np.int64)
+    def pick(self, name: str, draws, columns=None, filters=None) -> list:
+        """For each array of positions in ``draws`` (0-based places among the
+        selected rows passing ``filters``, in reading order), the rows of a
+        processed table at those places, in the order the positions are
+        given: samples drawn from a table too large to load, all in one pass
+        over it, chunk by chunk."""
+        sizes = [len(d) for d in draws]
+        positions = np.concatenate([np.asarray(d, dtype=np.int64) for d in draws] + [[]])
+        positions = positions.astype(np.int64)
         order = np.argsort(positions, kind="stable")
         wanted, parts, offset = positions[order], [], 0
         for part in self.chunks((name, columns, filters)):
             lo, hi = np.searchsorted(wanted, [offset, offset + len(part)])
             parts.append(part.iloc[wanted[lo:hi] - offset])
             offset += len(part)
-        rows = pd.concat(parts, ignore_index=True)
-        return rows.iloc[np.argsort(order, kind="stable")].reset_index(drop=True)
+        rows = pd.concat(parts, ignore_index=True).iloc[np.argsort(order, kind="stable")]
+        ends = np.cumsum([0, *sizes])
+        return [rows.iloc[a:b].reset_index(drop=True) for a, b in zip(ends[:-1], ends[1:])]
 
     def chunks(self, *tables, docs: int = DOCS_PER_CHUNK):
         """The selected documents' rows of one or more processed tables, read
@@ -161,9 +160,9 @@ class Session:
             yield parts[0] if len(parts) == 1 else parts
 
     def _cursor(self, name: str, columns=None, filters=None):
-        path = self.processed / f"{name}.parquet"
-        self.read_schema(name)  # checks the file and remembers its checksum
-        return _Cursor(path, name, columns, filters, self.doc_ids)
+        schema = self.read_schema(name)  # checks the file and remembers its checksum
+        return _Cursor(self.processed / f"{name}.parquet", name, schema, columns, filters,
+                       self.doc_ids)
 
     def read_schema(self, name: str) -> pa.Schema:
         """A processed table's columns and types, without its rows; remembers
@@ -366,15 +365,15 @@ class _Cursor:
     rows of the documents at places [lo, hi) of the selection; rows of
     documents not selected are dropped, rows of later documents wait."""
 
-    def __init__(self, path: Path, name: str, columns, filters, place: pd.Index):
+    def __init__(self, path: Path, name: str, schema: pa.Schema, columns, filters,
+                 place: pd.Index):
         # the filters' columns are read too, and left out after filtering
         used = [f[0] for f in filters or () if isinstance(f, tuple)] + [
             g[0] for f in filters or () if isinstance(f, list) for g in f]
         cols = None if columns is None else list(dict.fromkeys(["doc_id", *columns, *used]))
         self.name, self.place, self.columns = name, place, columns
         self.filter = pq.filters_to_expression(filters) if filters else None
-        self.schema = pq.read_schema(path) if cols is None else pa.schema(
-            [pq.read_schema(path).field(c) for c in cols])
+        self.schema = schema if cols is None else pa.schema([schema.field(c) for c in cols])
         self.batches = pq.ParquetFile(path).iter_batches(batch_size=BATCH_ROWS, columns=cols)
         self.waiting = None  # (rows, their places)
 

@@ -97,8 +97,3 @@ def cooccurrence(carried: pd.DataFrame, rows: list, cols: list) -> pd.DataFrame:
     b = member.reindex(columns=cols, fill_value=0).to_numpy(dtype="int64")
     return pd.DataFrame(a.T @ b, index=pd.Index(rows, name="code"), columns=cols)
 
-
-def no_units() -> pd.DataFrame:
-    """``unit_codes`` of nothing: the start of a sum over chunks."""
-    return pd.DataFrame({"doc_id": pd.Series(dtype="str"), "unit_id": pd.Series(dtype="str"),
-                         "code": pd.Series(dtype="str")})
