@@ -56,27 +56,24 @@ def code_segments(segments, book: Codebook, unit: str = "paragraph"):
 
 
 class Tally:
-    """What doc_codes is made from, per document: its body paragraphs and how
-    many of them carry each code (and, for a frame, any of its questions).
-    Counts, not sets of segment ids, so that tallies of consecutive pieces of
-    a document add up (a paragraph is in one piece)."""
+    """What doc_codes is made from: per piece of a batch, its documents (in
+    the order they first appear), their body paragraphs, and how many of
+    those carry each code (and, for a frame, any of its questions). Counts,
+    not sets of segment ids, so that the tallies of consecutive pieces of a
+    document add up (a paragraph is in one piece)."""
 
     def __init__(self):
-        self.found = {}  # doc -> {code id or ("any", frame id): paragraphs}
-        self.body = {}  # doc -> body paragraphs
+        # (doc ids, body paragraphs per doc, (doc, key, paragraphs) triples):
+        # key c is code c of the codebook, key n_codes + c any question of frame c
+        self.parts = []
 
     def add(self, other: "Tally") -> "Tally":
-        for doc, found in other.found.items():
-            mine = self.found.setdefault(doc, {})
-            for key, n in found.items():
-                mine[key] = mine.get(key, 0) + n
-        for doc, n in other.body.items():
-            self.body[doc] = self.body.get(doc, 0) + n
+        self.parts += other.parts
         return self
 
     def table(self, book: Codebook) -> pa.Table:
         """doc_codes (see code_segments)."""
-        return _doc_codes(self.found, self.body, book)
+        return _doc_codes(self.parts, book)
 
 
 def code_rows(segments, book: Codebook, unit: str = "paragraph"):
@@ -109,9 +106,8 @@ def _code_slice(part: pa.Table, book: Codebook, unit: str, tally: Tally) -> pa.T
     data, byte_starts = join_utf8(texts)
     k, s, e = matcher(book).matches(data, byte_starts)
     # paragraphs carry frames and themes, sentences outcome events
-    wanted = np.array([(book.code(ind.code).family in SENTENCE_FAMILIES) == (unit == "sentence")
-                       for ind in book.indicators], dtype=bool)
-    keep = wanted[k]
+    layout = _layout(book)
+    keep = layout.sentence[k] == (unit == "sentence")
     k, s, e = k[keep], s[keep], e[keep]
 
     # byte offsets -> paragraph and character offsets within it (UTF-8 lead bytes)
@@ -121,14 +117,15 @@ def _code_slice(part: pa.Table, book: Codebook, unit: str, tally: Tally) -> pa.T
     base = chars[starts[para]].astype(np.int64)
     cs, ce = chars[s] - base, chars[e] - base
     del chars
-    position = {c.id: n for n, c in enumerate(book.codes)}
-    code_of = np.array([position[ind.code] for ind in book.indicators], dtype=np.int64)
-    code = code_of[k]
+    code = layout.code_of[k]
 
     # normalised -> raw offsets: the same positions unless normalising changed lengths
     rs, re_ = cs.copy(), ce.copy()
     raw = part["raw"].combine_chunks()
-    for p in np.unique(para).tolist():
+    # a paragraph whose raw text is its normalised text keeps its positions
+    changed = ~pc.equal(raw, part["text"].combine_chunks()).fill_null(False).to_numpy(
+        zero_copy_only=False)
+    for p in np.unique(para[changed[para]]).tolist():
         raw_p = raw[p].as_py()
         if not same_positions(raw_p, texts[p]):
             _, smap, emap = normalize_with_offsets(raw_p)
@@ -183,64 +180,99 @@ def _cut(raw: pa.Array, para, start, end) -> pa.Array:
 
 
 def _count(part: pa.Table, para, code, book: Codebook, tally: Tally) -> None:
-    """Add the slice's body paragraphs, and those carrying each code (and any
-    of a frame's questions), per document, to ``tally``."""
+    """Add the slice's documents, their body paragraphs, and those carrying
+    each code (and any of a frame's questions) to ``tally``."""
     # the documents in the order they first appear (doc_codes keeps that order)
     ids, first, doc_of = np.unique(part["doc_id"].to_numpy(zero_copy_only=False),
                                    return_index=True, return_inverse=True)
     rank = np.empty(len(ids), np.int64)
     rank[np.argsort(first)] = np.arange(len(ids))
-    docs, doc_of = ids[np.argsort(first)].tolist(), rank[doc_of]
+    docs, doc_of = ids[np.argsort(first)], rank[doc_of]
     body = (part["role"].to_numpy(zero_copy_only=False) == "body")
-    for d in docs:
-        tally.found.setdefault(d, {})
-    for d, n in zip(*np.unique(doc_of[body], return_counts=True)):
-        tally.body[docs[d]] = tally.body.get(docs[d], 0) + int(n)
     mine = body[para]
     n_codes = len(book.codes)
-    # each (body paragraph, code) once, then per (document, code) how many
+    # each (body paragraph, code) once; a paragraph answering any of a
+    # frame's questions counts for the frame too
     pairs = np.unique(para[mine] * n_codes + code[mine])
     p, c = pairs // n_codes, pairs % n_codes
-    keys = [x.id for x in book.codes]
-    # a paragraph answering any of a frame's questions counts for the frame
-    frame_of = np.full(n_codes, -1, np.int64)
-    position = {x.id: n for n, x in enumerate(book.codes)}
-    for x in book.codes:
-        for q in x.questions:
-            frame_of[position[q]] = position[x.id]
+    frame_of = _layout(book).frame_of
     q = frame_of[c] >= 0
     framed = np.unique(p[q] * n_codes + frame_of[c[q]])
-    for pairs_, key in ((doc_of[p] * n_codes + c, keys),
-                        (doc_of[framed // n_codes] * n_codes + framed % n_codes,
-                         [("any", k) for k in keys])):
-        for v, n in zip(*np.unique(pairs_, return_counts=True)):
-            found = tally.found[docs[v // n_codes]]
-            name = key[v % n_codes]
-            found[name] = found.get(name, 0) + int(n)
+    keys = np.concatenate((doc_of[p] * 2 * n_codes + c,
+                           doc_of[framed // n_codes] * 2 * n_codes + n_codes
+                           + framed % n_codes))
+    keys, n = np.unique(keys, return_counts=True)
+    tally.parts.append((docs, np.bincount(doc_of[body], minlength=len(docs)),
+                        (keys // (2 * n_codes), keys % (2 * n_codes), n)))
 
 
-def _doc_codes(per_doc, body_paras, book):
-    out = {name: [] for name in DOC_CODES.names}
-    for doc, found in per_doc.items():
-        if doc not in body_paras:
-            continue  # comments only: no document codes
-        n_paras = body_paras[doc]
-        for c in book.codes:
-            if c.family in SENTENCE_FAMILIES:
-                continue
-            share_q = None
-            if c.questions:
-                n = found.get(("any", c.id), 0)
-                share_q = sum(found.get(q, 0) > 0 for q in c.questions) / len(c.questions)
-            else:
-                n = found.get(c.id, 0)
-            out["doc_id"].append(doc)
-            out["code"].append(c.id)
-            out["present"].append(n > 0)
-            out["n_segments"].append(n)
-            out["share_of_paragraphs"].append(n / n_paras)
-            out["share_of_questions"].append(share_q)
-    return pa.Table.from_pydict(out, schema=DOC_CODES)
+class _Layout:
+    """A codebook's lookups as arrays, made once per codebook and process:
+    each indicator's code (its position in ``book.codes``) and whether it
+    codes sentences (an outcome event), and each code's frame (position) if
+    it is a frame question, else -1."""
+
+    def __init__(self, book: Codebook):
+        position = {c.id: n for n, c in enumerate(book.codes)}
+        self.code_of = np.array([position[ind.code] for ind in book.indicators], np.int64)
+        self.sentence = np.array([book.code(ind.code).family in SENTENCE_FAMILIES
+                                  for ind in book.indicators], dtype=bool)
+        self.frame_of = np.full(len(book.codes), -1, np.int64)
+        for x in book.codes:
+            for q in x.questions:
+                self.frame_of[position[q]] = position[x.id]
+
+
+_layouts: dict = {}
+
+
+def _layout(book: Codebook) -> _Layout:
+    layout = _layouts.get(book.fingerprint)
+    if layout is None:
+        layout = _layouts[book.fingerprint] = _Layout(book)
+    return layout
+
+
+def _doc_codes(parts: list, book: Codebook) -> pa.Table:
+    """One row per document with a body paragraph (in the order they first
+    appear) and per paragraph code (codebook order), from a tally's parts."""
+    if not parts:
+        return DOC_CODES.empty_table()
+    n_codes = len(book.codes)
+    ids = np.concatenate([docs for docs, _, _ in parts])
+    # one row per document, in the order it first appears in the parts
+    uniq, first, inverse = np.unique(ids, return_index=True, return_inverse=True)
+    rank = np.empty(len(uniq), np.int64)
+    rank[np.argsort(first)] = np.arange(len(uniq))
+    at, offset = rank[inverse], np.cumsum([0] + [len(docs) for docs, _, _ in parts])
+    body = np.bincount(at, weights=np.concatenate([b for _, b, _ in parts]),
+                       minlength=len(uniq)).astype(np.int64)
+    found = np.zeros(len(uniq) * 2 * n_codes, np.int64)
+    for (_, _, (doc, key, n)), off in zip(parts, offset):
+        np.add.at(found, at[off + doc] * 2 * n_codes + key, n)
+    found = found.reshape(len(uniq), 2 * n_codes)
+    docs = uniq[np.argsort(first)][body > 0]  # comments only: no document codes
+    found, body = found[body > 0], body[body > 0]
+
+    columns = [c for c in range(n_codes) if book.codes[c].family not in SENTENCE_FAMILIES]
+    position = {x.id: n for n, x in enumerate(book.codes)}
+    n = np.stack([found[:, n_codes + c] if book.codes[c].questions else found[:, c]
+                  for c in columns], axis=1) if columns else np.zeros((len(docs), 0), np.int64)
+    share_q = np.zeros(n.shape, np.float64)
+    framed = np.zeros(len(columns), bool)
+    for j, c in enumerate(columns):
+        questions = [position[q] for q in book.codes[c].questions]
+        if questions:
+            framed[j] = True
+            share_q[:, j] = (found[:, questions] > 0).sum(axis=1) / len(questions)
+    n, share_q = n.ravel(), share_q.ravel()
+    return pa.Table.from_arrays([
+        pa.array(np.repeat(docs, len(columns)), _str),
+        pa.array(np.tile([book.codes[c].id for c in columns], len(docs)), _str),
+        pa.array(n > 0), pa.array(n, pa.int32()),
+        pa.array(n / np.repeat(body, len(columns))),
+        pa.array(share_q, mask=~np.tile(framed, len(docs))),
+    ], schema=DOC_CODES)
 
 
 def code_labels(book: Codebook) -> pa.Table:

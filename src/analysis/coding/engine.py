@@ -35,25 +35,31 @@ class Matcher:
 
     def __init__(self, book: Codebook):
         self.book = book
-        expressions, kind, owner = [], [], []
-
-        def add(expr, k, o):
-            expressions.append(expr.encode("utf-8"))
-            kind.append(k)
-            owner.append(o)
-
+        rows = []  # (expression, kind, owner): one per use of an expression
         for k, ind in enumerate(book.indicators):
-            for expr in ind.expressions:
-                add(expr, self.IND, k)
-            for phrase in ind.context_phrases:
-                add(phrase_expression(phrase), self.CONTEXT, k)
+            rows += [(expr, self.IND, k) for expr in ind.expressions]
+            rows += [(phrase_expression(p), self.CONTEXT, k) for p in ind.context_phrases]
         self.guard_names = sorted(book.guards)
         for g, name in enumerate(self.guard_names):
-            for cue in book.guards[name]["cues"]:
-                add(r"n't\b" if cue == "n't" else phrase_expression(cue), self.CUE, g)
-        self.kind = np.array(kind, dtype=np.int8)
-        self.owner = np.array(owner, dtype=np.int64)
-        self.db = _compile(expressions)
+            rows += [(r"n't\b" if cue == "n't" else phrase_expression(cue), self.CUE, g)
+                     for cue in book.guards[name]["cues"]]
+        # Each distinct expression is compiled once and its reports are copied
+        # to each of its uses (a word can be an indicator, another's context
+        # and a cue): a third fewer reports, each a Python call. Only cues'
+        # ends are read, so an expression used only as a cue is compiled
+        # without start of match, which costs Hyperscan more per report.
+        expressions = sorted({expr for expr, _, _ in rows})
+        number = {expr: n for n, expr in enumerate(expressions)}
+        rows.sort(key=lambda r: number[r[0]])  # stable: uses in codebook order
+        use_of = np.array([number[expr] for expr, _, _ in rows], dtype=np.int64)
+        self.kind = np.array([kind for _, kind, _ in rows], dtype=np.int8)
+        self.owner = np.array([owner for _, _, owner in rows], dtype=np.int64)
+        # the uses of expression n are rows first[n]:first[n + 1]
+        self.uses = np.bincount(use_of, minlength=len(expressions))
+        self.first = np.concatenate(([0], np.cumsum(self.uses)))
+        needs_start = np.zeros(len(expressions), dtype=bool)
+        needs_start[use_of[self.kind != self.CUE]] = True
+        self.db = _compile(expressions, needs_start)
         n = len(book.indicators)
         self.applies = np.zeros((n, len(self.guard_names)), dtype=bool)
         for k, ind in enumerate(book.indicators):
@@ -63,7 +69,8 @@ class Matcher:
         self.context_window = np.array([ind.context_window for ind in book.indicators])
 
     def scan(self, data: bytes) -> np.ndarray:
-        """Every raw Hyperscan report as rows (expression id, start, end)."""
+        """Every Hyperscan report as rows (use, start, end), a report of an
+        expression once per use of it (``kind[use]``, ``owner[use]``)."""
         # machine integers, not a list of tuples: a slice of text can have
         # hundreds of thousands of reports, and tuples take six times the memory
         hits = array("q")
@@ -73,8 +80,16 @@ class Matcher:
             extend((expr_id, start, end))
 
         self.db.scan(data, match_event_handler=on_match)
-        return np.frombuffer(hits, dtype=np.int64).reshape(-1, 3) if hits else np.zeros(
-            (0, 3), dtype=np.int64)
+        if not hits:
+            return np.zeros((0, 3), dtype=np.int64)
+        found = np.frombuffer(hits, dtype=np.int64).reshape(-1, 3)
+        # one row per use of each reported expression
+        n = self.uses[found[:, 0]]
+        out = np.repeat(found, n, axis=0)
+        ends = np.cumsum(n)
+        out[:, 0] = np.arange(ends[-1]) - np.repeat(ends - n, n) + np.repeat(
+            self.first[found[:, 0]], n)
+        return out
 
     def matches(self, data: bytes, starts) -> tuple:
         """Accepted indicator matches in a buffer of NUL-separated texts
@@ -165,13 +180,15 @@ def _wide_barriers(buf: np.ndarray) -> np.ndarray:
     return lead[np.isin(code, _WIDE)]
 
 
-def _compile(expressions: list):
+def _compile(expressions: list, needs_start) -> hyperscan.Database:
     """One Hyperscan block-mode database: case-insensitive, UTF-8, with the
-    start of every match (SOM_LEFTMOST), for evidence offsets."""
-    flags = hyperscan.HS_FLAG_CASELESS | hyperscan.HS_FLAG_SOM_LEFTMOST | hyperscan.HS_FLAG_UTF8
+    start of each match (SOM_LEFTMOST) where ``needs_start`` says so."""
+    flags = hyperscan.HS_FLAG_CASELESS | hyperscan.HS_FLAG_UTF8
     db = hyperscan.Database(mode=hyperscan.HS_MODE_BLOCK)
-    db.compile(expressions=expressions, ids=list(range(len(expressions))),
-               elements=len(expressions), flags=[flags] * len(expressions))
+    db.compile(expressions=[e.encode("utf-8") for e in expressions],
+               ids=list(range(len(expressions))), elements=len(expressions),
+               flags=[flags | (hyperscan.HS_FLAG_SOM_LEFTMOST if som else 0)
+                      for som in needs_start])
     return db
 
 

@@ -38,7 +38,7 @@ def compile_problems(path, book):
     for ind in book.indicators:
         for expr in ind.expressions:
             try:
-                _compile([expr.encode()])
+                _compile([expr], [True])
             except hyperscan.error as e:
                 problems.append(f"{path}, code '{ind.code}', indicator '{ind.id}': pattern "
                                 f"{expr!r} cannot be compiled for scanning ({e}); avoid "
