@@ -32,7 +32,7 @@ from ..core import paths
 from ..core.errors import InputError
 from ..core.fileio import (csv_bytes, csv_checksums, replace_if_changed, sha256_file,
                            temp_path_beside, write_bytes_atomic)
-from ..core.parquet import RowGroupWriter
+from ..core.parquet import RowGroupWriter, stream_batches
 from ..core.stages import STAMPS, stamp_checksums
 from ..plots.style import FORMATS, save_figure
 from ..results.selection import select_documents
@@ -374,7 +374,7 @@ class _Cursor:
         self.name, self.place, self.columns = name, place, columns
         self.filter = pq.filters_to_expression(filters) if filters else None
         self.schema = schema if cols is None else pa.schema([schema.field(c) for c in cols])
-        self.batches = pq.ParquetFile(path).iter_batches(batch_size=BATCH_ROWS, columns=cols)
+        self.batches = stream_batches(path, BATCH_ROWS, cols)
         self.waiting = None  # (rows, their places)
 
     def take(self, lo: int, hi: int) -> pa.Table:
