@@ -5,6 +5,9 @@ import codecs
 
 from conftest import ARTICLE, run_cli, snapshot, table, write_corpus
 
+from analysis.corpus.build import build
+from analysis.corpus.manifest import Manifest, read_manifest
+
 
 def _build(corpus, out):
     proc = run_cli("build", "--corpus", corpus, "--processed", out, check=0)
@@ -180,3 +183,27 @@ def test_the_same_corpus_in_two_folders_gives_the_same_bytes_and_no_absolute_pat
     assert set(q.reason) == {"empty", "bad_record", "unsupported_format", "unlisted"}
     assert not any(str(tmp_path) in d for d in q.detail)
     assert q.set_index("reason").loc["unlisted", "detail"].startswith("stray.txt: in the corpus")
+
+
+def test_manifest_rows_read_back_alike_across_its_storage_blocks(tmp_path, monkeypatch):
+    # the manifest is held as columns in blocks of rows; three rows a block here
+    articles = {f"a{i}.txt": f"Article number {i} on the court ruling.\n".encode()
+                for i in range(8)}
+    meta = {"a2.txt": {"outlet": "Daily", "published": "2021-09-14"},
+            "a7.txt": {"notes": "seen twice, kept once"}}
+    corpus = write_corpus(tmp_path / "corpus", articles, meta)
+    built, usual = {}, Manifest.BLOCK
+    for block in (usual, 3):
+        monkeypatch.setattr(Manifest, "BLOCK", block)
+        entries = read_manifest(corpus)
+        rows = list(entries)
+        assert [e.doc_id for e in rows] == [f"a{i}" for i in range(8)]
+        assert [e.line for e in rows] == list(range(2, 10))
+        assert rows[2].meta == {"outlet": "Daily", "published": "2021-09-14"}
+        assert rows[7].meta == {"notes": "seen twice, kept once"} and rows[0].meta == {}
+        assert len(entries) == 8 and entries[5] == rows[5] and entries[-1] == rows[7]
+        assert entries[2:7] == rows[2:7] and entries[::3] == rows[::3]
+        assert entries.take([1, 3, 7]) == [rows[1], rows[3], rows[7]]
+        build(corpus, tmp_path / f"out{block}", jobs=1)
+        built[block] = {k: v[0] for k, v in snapshot(tmp_path / f"out{block}").items()}
+    assert built[3] == built[usual]

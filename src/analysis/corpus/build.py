@@ -360,7 +360,7 @@ def recurring_lines(entries, corpus_dir, rules, jobs) -> frozenset:
     for e in entries:
         key = layout.site_key(e.meta)
         per_site[key] = per_site.get(key, 0) + 1
-    todo = [e for e in entries
+    todo = [n for n, e in enumerate(entries)  # positions: an Entry each would be held
             if FORMATS.get(Path(e.file).suffix.lower()) in _COLLECTIONS
             or (layout.site_key(e.meta) and per_site[layout.site_key(e.meta)] >= need)]
     if not todo:
@@ -376,9 +376,9 @@ def recurring_lines(entries, corpus_dir, rules, jobs) -> frozenset:
         counts = np.bincount(inverse, weights=weights, minlength=len(keys)).astype(np.int64)
         pending, held = [], 0
 
-    chunks = list(_chunks(todo))
+    chunks = (entries.take(todo[i:i + CHUNK]) for i in range(0, len(todo), CHUNK))
     for result in imap_ordered(line_key_chunk, chunks, (jobs or default_jobs())
-                               if len(chunks) > 1 else 1, corpus_dir, rules):
+                               if len(todo) > CHUNK else 1, corpus_dir, rules):
         for digest, k in result:
             if digest in seen:
                 continue
@@ -438,6 +438,7 @@ def build(corpus_dir=None, out_dir=None, rules_path=None, jobs=None, force=False
     entries = read_manifest(corpus_dir, listing)
     rules = load_rules(rules_path or paths.CLEANING_RULES, corpus_dir / paths.CORPUS_RULES_NAME)
     unlisted = unlisted_files(entries, listing)
+    del listing  # every file's name: not needed from here on
     key = {
         "analysis": __version__,
         "code_sha256": code_fingerprint("corpus.build"),
@@ -506,6 +507,7 @@ def _mojibake_warning(summary: dict) -> list:
 
 
 def _chunks(entries):
+    """The manifest rows in chunks of CHUNK, each made as it is taken."""
     for i in range(0, len(entries), CHUNK):
         yield entries[i:i + CHUNK]
 
@@ -514,13 +516,11 @@ def _results(entries, corpus_dir, rules, jobs, recurring):
     """(rows in chunk, its events) in manifest order: a chunk's events come
     as they are made in this process, or as a list from a worker process
     when the corpus has more than one chunk."""
-    jobs = jobs or default_jobs()
-    chunks = list(_chunks(entries))
-    jobs = jobs if len(chunks) > 1 else 1
+    jobs = (jobs or default_jobs()) if len(entries) > CHUNK else 1
     fn = process_chunk if jobs == 1 else chunk_events
-    for chunk, events in zip(chunks, imap_ordered(fn, chunks, jobs, corpus_dir, rules,
-                                                  recurring)):
-        yield len(chunk), events
+    sizes = (min(CHUNK, len(entries) - i) for i in range(0, len(entries), CHUNK))
+    yield from zip(sizes, imap_ordered(fn, _chunks(entries), jobs, corpus_dir, rules,
+                                       recurring))
 
 
 def _run(entries, corpus_dir, rules, unlisted, tmp, jobs, progress, digest):
