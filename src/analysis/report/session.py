@@ -46,6 +46,10 @@ _READ: dict = {}
 # a table longer than this is saved as Parquet, not CSV (the KWIC table of a
 # 100,000-article corpus is hundreds of MB as CSV)
 LARGE_TABLE_ROWS = 50_000
+# the documents table's columns a Session holds (``Session.documents``)
+DOCUMENT_COLUMNS = ["doc_id", "outlet", "kind", "published", "date_basis", "language", "format",
+                    "title", "n_paragraphs", "n_sentences", "n_comment_paragraphs",
+                    "n_body_chars"]
 # ``Session.chunks``: documents per chunk, and rows read from a file at a time
 DOCS_PER_CHUNK = 2_000
 BATCH_ROWS = 65_536
@@ -80,11 +84,14 @@ class Session:
         self.versions = _versions(self.processed)
         self.inputs = {}
         self._saved = 0
-        # every column but the body text (which no notebook needs, and which
-        # is as large as the corpus)
-        columns = [c for c in pq.read_schema(self.processed / "documents.parquet").names
-                   if c != "body"]
-        self.all_documents = self.read("documents", columns=columns)
+        # the columns the notebooks use (not the body text, as large as the
+        # corpus, nor checksums, paths and notes: a kernel holds these columns
+        # of every document); ``read("documents")`` gives the others
+        schema = self.read_schema("documents")
+        self.all_documents = pa.Table.from_batches(
+            list(stream_batches(self.processed / "documents.parquet", BATCH_ROWS,
+                                DOCUMENT_COLUMNS)),
+            pa.schema([schema.field(c) for c in DOCUMENT_COLUMNS])).to_pandas()
         self.documents, self.notes = select_documents(self.all_documents, as_tuple(outlets),
                                                       date_from, date_to)
         # the selected documents in the documents table's order (the order every
