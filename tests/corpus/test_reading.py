@@ -204,6 +204,8 @@ def test_manifest_rows_read_back_alike_across_its_storage_blocks(tmp_path, monke
         assert len(entries) == 8 and entries[5] == rows[5] and entries[-1] == rows[7]
         assert entries[2:7] == rows[2:7] and entries[::3] == rows[::3]
         assert entries.take([1, 3, 7]) == [rows[1], rows[3], rows[7]]
+        assert list(entries.rows("file", "outlet", "special")) == [
+            (e.file, e.meta.get("outlet"), e.special) for e in rows]
         build(corpus, tmp_path / f"out{block}", jobs=1)
         built[block] = {k: v[0] for k, v in snapshot(tmp_path / f"out{block}").items()}
     assert built[3] == built[usual]

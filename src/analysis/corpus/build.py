@@ -357,12 +357,14 @@ def recurring_lines(entries, corpus_dir, rules, jobs) -> frozenset:
     manifest rows and no row is a collection of records."""
     need = rules.recurrence_min_documents
     per_site = {}
-    for e in entries:
-        key = layout.site_key(e.meta)
+    for outlet, url in entries.rows("outlet", "url"):
+        key = layout.site_key({"outlet": outlet, "url": url})
         per_site[key] = per_site.get(key, 0) + 1
-    todo = [n for n, e in enumerate(entries)  # positions: an Entry each would be held
-            if FORMATS.get(Path(e.file).suffix.lower()) in _COLLECTIONS
-            or (layout.site_key(e.meta) and per_site[layout.site_key(e.meta)] >= need)]
+    # positions, not Entries (an Entry each would be held)
+    todo = [n for n, (file, outlet, url) in enumerate(entries.rows("file", "outlet", "url"))
+            if FORMATS.get(Path(file).suffix.lower()) in _COLLECTIONS
+            or (site := layout.site_key({"outlet": outlet, "url": url}))
+            and per_site[site] >= need]
     if not todo:
         return frozenset()
     keys, counts = np.empty(0, np.uint64), np.empty(0, np.int64)
@@ -400,8 +402,8 @@ class _InputsDigest:
     def __init__(self, corpus_dir):
         self.h = hashlib.sha256(read_regular(Path(corpus_dir) / "manifest.csv"))
 
-    def add(self, entry, sha: str):
-        self.h.update(f"\0{entry.file}\0{sha or entry.special}".encode())
+    def add(self, file: str, special: str, sha: str):
+        self.h.update(f"\0{file}\0{sha or special}".encode())
 
     def hexdigest(self, unlisted) -> str:
         for q in unlisted:
@@ -416,9 +418,10 @@ def _hashed_inputs(corpus_dir, entries, unlisted) -> str:
     files it was nine times faster here than a thread pool (1.3 s for 100,000
     files)."""
     digest = _InputsDigest(corpus_dir)
-    shas = iter(sha256_files(corpus_dir, [e.file for e in entries if not e.special]))
-    for e in entries:
-        digest.add(e, "" if e.special else next(shas))
+    shas = iter(sha256_files(corpus_dir, [f for f, special in entries.rows("file", "special")
+                                          if not special]))
+    for file, special in entries.rows("file", "special"):
+        digest.add(file, special, "" if special else next(shas))
     return digest.hexdigest(unlisted)
 
 
@@ -448,7 +451,7 @@ def build(corpus_dir=None, out_dir=None, rules_path=None, jobs=None, force=False
         "packages": package_versions(_PACKAGES),
     }
     warnings = []
-    unrecorded = sum(1 for e in entries if not e.sha256)
+    unrecorded = sum(1 for (sha,) in entries.rows("sha256") if not sha)
     if unrecorded:
         warnings.append(f"{unrecorded} manifest row(s) have no sha256, so edits to those files "
                         f"cannot be detected; record them with `analysis checksums --corpus "
@@ -532,7 +535,7 @@ def _run(entries, corpus_dir, rules, unlisted, tmp, jobs, progress, digest):
                for name, schema in TABLES.items()}
     rows = dict.fromkeys(TABLES, 0)
     quarantine, refusals, roles, notes, garbled = [], [], {}, [], []
-    listed = iter(entries)
+    listed = entries.rows("file", "special")
     n_markup = n_garbled = 0
     seen_text, seen_ids = {}, set()
     done = chars = n_notes = 0
@@ -544,7 +547,7 @@ def _run(entries, corpus_dir, rules, unlisted, tmp, jobs, progress, digest):
                 for ev in events:
                     kind = type(ev)
                     if kind is EntryDone:
-                        digest.add(next(listed), ev.sha256)
+                        digest.add(*next(listed), ev.sha256)
                         if ev.encoding_note:
                             n_notes += 1
                             if len(notes) < 3:

@@ -104,8 +104,17 @@ class Manifest(Sequence):
     def __len__(self) -> int:
         return self._starts[-1] + len(self._pending)
 
+    def rows(self, *names):
+        """The values of the named fields (of Entry, or metadata keys; None
+        for a key the manifest has no column for) row by row, as tuples: a
+        pass over a few fields without making an Entry per row."""
+        self._seal()
+        for table in self._blocks:
+            yield from zip(*(_values(table[name]) if name in table.column_names
+                             else [None] * table.num_rows for name in names))
+
     def _entries(self, block: pa.Table) -> list:
-        columns = [block[name].to_pylist() for name in (*self._FIELDS, *self.meta_keys)]
+        columns = [_values(block[name]) for name in (*self._FIELDS, *self.meta_keys)]
         keys = self.meta_keys
         return [Entry(doc_id, file, line, sha, encoding,
                       {k: v for k, v in zip(keys, meta) if v is not None}, special)
@@ -147,6 +156,17 @@ class Manifest(Sequence):
             local = positions[block_of == b] - self._starts[b]
             out += self._entries(self._blocks[b].take(pa.array(local)))
         return out
+
+
+def _values(column) -> list:
+    """A column of a block as a Python list; a dictionary-encoded one through
+    its dictionary (each distinct value converted once: to_pylist converts
+    every row)."""
+    array = column.combine_chunks()
+    if not pa.types.is_dictionary(array.type):
+        return array.to_pylist()
+    values = array.dictionary.to_pylist() + [None]  # index -1: null
+    return [values[i] for i in array.indices.fill_null(-1).to_numpy().tolist()]
 
 
 def check_published(value: str) -> str | None:

@@ -30,7 +30,7 @@ from typing import NamedTuple
 
 from ..core.fileio import NotRegular, read_regular, sha256_bytes
 from ..core.text import normalize
-from .manifest import DOC_ID_RE, METADATA, Entry, Listing, check_metadata
+from .manifest import DOC_ID_RE, METADATA, Entry, Listing, Manifest, check_metadata
 
 FORMATS = {".txt": "txt", ".html": "html", ".htm": "html", ".jsonl": "jsonl", ".csv": "csv"}
 
@@ -443,15 +443,15 @@ def _not_regular(rel: str, kind: str) -> str:
             "corpus folder are). Put a copy of the article itself in its place.")
 
 
-def unlisted_files(entries: list[Entry], listing: Listing) -> list[Quarantined]:
+def unlisted_files(entries: Manifest, listing: Listing) -> list[Quarantined]:
     """What the corpus folder holds (``listing``, from list_files) that no
     manifest row names: files, and links, FIFOs or devices (never read);
     hidden files, the manifest, READMEs and the corpus's cleaning rules
     excepted."""
-    listed = {e.file for e in entries}
+    listed = {file for file, in entries.rows("file")}
     # a linked folder whose files are listed is reported through those rows
-    listed |= {"/".join(e.file.split("/")[:i]) for e in entries if e.special
-               for i in range(1, e.file.count("/") + 1)}
+    listed |= {"/".join(file.split("/")[:i]) for file, special in entries.rows("file", "special")
+               if special for i in range(1, file.count("/") + 1)}
     out = []
     for rel in sorted((listing.files | set(listing.special)) - listed
                       - {"manifest.csv", "cleaning.yaml"}):
