@@ -88,16 +88,23 @@ class Session:
         # corpus, nor checksums, paths and notes: a kernel holds these columns
         # of every document); ``read("documents")`` gives the others
         schema = self.read_schema("documents")
-        self.all_documents = pa.Table.from_batches(
+        table = pa.Table.from_batches(
             list(stream_batches(self.processed / "documents.parquet", BATCH_ROWS,
                                 DOCUMENT_COLUMNS)),
-            pa.schema([schema.field(c) for c in DOCUMENT_COLUMNS])).to_pandas()
-        self.documents, self.notes = select_documents(self.all_documents, as_tuple(outlets),
-                                                      date_from, date_to)
+            pa.schema([schema.field(c) for c in DOCUMENT_COLUMNS]))
+        # selected on the columns the selection reads, each row with its place
+        # in the table, so that only the selected documents are made into a
+        # DataFrame, once (the whole table as one besides would double it)
+        basis = table.select(["doc_id", "outlet", "published"]).to_pandas()
+        basis["place"] = np.arange(len(basis))
+        picked, self.notes = select_documents(basis, as_tuple(outlets), date_from, date_to)
+        places = picked["place"].to_numpy()
+        del basis, picked
+        self.documents = table.take(places).to_pandas()
         # the selected documents in the documents table's order (the order every
         # processed table is written in; ``documents`` is sorted by doc_id)
-        ids = self.all_documents["doc_id"]
-        self.doc_ids = pd.Index(ids[ids.isin(self.documents["doc_id"])])
+        self.doc_ids = pd.Index(table["doc_id"].take(np.sort(places)).to_pandas(),
+                                name="doc_id")
 
     @property
     def n_documents(self) -> int:
@@ -192,10 +199,10 @@ class Session:
         subfolder, named evaluation/NAME; an evaluation document that a
         development sheet codes too is refused (``held_out_problems``). None or
         a folder without sheets gives no rows. Remembers every file's checksum."""
-        def read(files, segments, coders):
+        def read(files, documents, segments, coders):
             labels = self.read("code_labels")
             codes = labels.loc[labels["family"] != "outcome", "code"].tolist()
-            return read_sheets(files, codes, self.all_documents, segments, coders)
+            return read_sheets(files, codes, documents, segments, coders)
 
         return self._sheets(coding_dir, None, read, ["set", "sheet", "line", "unit", "doc_id",
                                                      "segment_id", "coder", "code", "value",
@@ -207,18 +214,18 @@ class Session:
         sheets: checked, restricted to the selected documents, ``set``
         development or evaluation (events/evaluation/), held out. Columns set,
         then ``event_sheets.ROWS``."""
-        def read(files, segments, coders):
+        def read(files, documents, segments, coders):
             labels = self.read("code_labels")
             events = labels.loc[labels["family"] == "outcome", "code"].tolist()
             cases = self.read("cases", columns=["case_id"])["case_id"]
-            return read_event_sheets(files, events, cases, self.all_documents, segments,
-                                     coders)
+            return read_event_sheets(files, events, cases, documents, segments, coders)
 
         return self._sheets(coding_dir, EVENTS_DIR, read, ["set", *EVENT_ROWS])
 
     def _sheets(self, coding_dir, sub, read, columns):
         """The sheets of ``coding_dir``/``sub`` and its evaluation/ folder, read
-        with ``read(files, segments, coders)``, as ``coding_sheets`` says."""
+        with ``read(files, documents, segments, coders)``, as ``coding_sheets``
+        says."""
         if coding_dir is None:
             return pd.DataFrame(columns=columns)
         root = Path(coding_dir)
@@ -234,12 +241,13 @@ class Session:
             return pd.DataFrame(columns=columns)
         # the body paragraphs of the documents the sheets name (a unit of any
         # other is not in a sheet), not the whole corpus's
-        named = set().union(*(sheet_documents(files) for files in sets.values()))
+        named = [("doc_id", "in", sorted(set().union(*(
+            sheet_documents(files) for files in sets.values()))) or [""])]
+        documents = self.read("documents", columns=["doc_id"], filters=named)
         segments = self.read("segments", columns=["doc_id", "segment_id", "unit", "role"],
-                             filters=[("doc_id", "in", sorted(named) or [""]),
-                                      ("unit", "=", "paragraph"), ("role", "=", "body")])
+                             filters=[*named, ("unit", "=", "paragraph"), ("role", "=", "body")])
         coders = read_coders(Path(coding_dir) / paths.CODERS.name)
-        coded = pd.concat([read(files, segments, coders).assign(set=name)
+        coded = pd.concat([read(files, documents, segments, coders).assign(set=name)
                            for name, files in sets.items()], ignore_index=True)
         coded["sheet"] = coded["sheet"].where(coded["set"] != EVALUATION,
                                               EVALUATION + "/" + coded["sheet"])
