@@ -46,7 +46,7 @@ class PipelineResult:
 # Checksums of the corpus files and of the outputs, remembered by size and
 # times (``core.fileio.ChecksumCache``): a run with nothing changed reads no
 # file again. Deleting it (or `make clean`) costs one full hashing run.
-CHECKSUMS = ".checksums.json"
+CHECKSUMS = ".checksums.parquet"
 
 
 def _quiet(message: str) -> None:

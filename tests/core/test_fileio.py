@@ -41,7 +41,7 @@ def test_an_unchanged_file_is_read_once_across_runs_and_an_edit_is_always_seen(t
 
     monkeypatch.setattr(fileio, "_SETTLED_NS", 0)  # settled at once, for the test
     reads = _counting(monkeypatch)
-    f, cache = tmp_path / "article.txt", tmp_path / "processed" / ".checksums.json"
+    f, cache = tmp_path / "article.txt", tmp_path / "processed" / ".checksums.parquet"
     cache.parent.mkdir()
     f.write_bytes(b"first text")
     for _ in range(2):  # two runs: the second reads nothing
@@ -66,7 +66,7 @@ def test_a_file_changed_just_now_is_not_remembered_and_a_bad_cache_is_ignored(tm
     from analysis.core import fileio
 
     reads = _counting(monkeypatch)
-    f, cache = tmp_path / "article.txt", tmp_path / ".checksums.json"
+    f, cache = tmp_path / "article.txt", tmp_path / ".checksums.parquet"
     f.write_bytes(b"text")
     cache.write_text("{not json")
     for _ in range(2):
@@ -74,3 +74,39 @@ def test_a_file_changed_just_now_is_not_remembered_and_a_bad_cache_is_ignored(tm
             fileio.sha256_file(f)
     assert len(reads) == 2  # within its timestamps' resolution it could change unseen
     assert cache.read_text() == "{not json"  # nothing learnt, nothing written
+
+
+def test_many_files_are_looked_up_in_blocks_and_a_deleted_file_is_forgotten(tmp_path,
+                                                                            monkeypatch):
+    import hashlib
+    import time
+
+    import pyarrow.parquet as pq
+
+    from analysis.core import fileio
+
+    monkeypatch.setattr(fileio, "_SETTLED_NS", 0)
+    monkeypatch.setattr(fileio, "_LOOKUP_BLOCK", 3)  # blocks of 3 keys over 8 files
+    reads = _counting(monkeypatch)
+    corpus, cache = tmp_path / "corpus", tmp_path / ".checksums.parquet"
+    (corpus / "sub").mkdir(parents=True)
+    names = [f"sub/article-{i}.txt" if i % 2 else f"article-{i}.txt" for i in range(8)]
+    for i, name in enumerate(names):
+        (corpus / name).write_text(f"text of article {i}")
+    truth = [hashlib.sha256(f"text of article {i}".encode()).hexdigest() for i in range(8)]
+    for _ in range(2):
+        with fileio.remembered_checksums(cache):
+            assert fileio.sha256_files(corpus, names) == truth
+    assert len(reads) == 8  # the second run read none of them
+    time.sleep(0.05)
+    (corpus / names[5]).write_text("edited")
+    (corpus / names[2]).unlink()
+    left = names[:2] + names[3:]
+    with fileio.remembered_checksums(cache):
+        got = fileio.sha256_files(corpus, left)
+    assert got == truth[:2] + truth[3:5] + [hashlib.sha256(b"edited").hexdigest()] + truth[6:]
+    assert reads[8:] == [str(corpus / names[5])]  # only the edited file was read again
+    remembered = pq.read_table(cache).to_pydict()
+    assert remembered["path"] == sorted(str(corpus / n) for n in left)
+    assert [s.hex() for s in remembered["sha256"]] == [
+        dict(zip(left, got))[n] for n in sorted(left, key=lambda n: str(corpus / n))]

@@ -15,7 +15,10 @@ import time
 from contextlib import contextmanager
 from pathlib import Path
 
-import orjson
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.parquet as pq
 import yaml
 
 from .errors import InputError
@@ -54,7 +57,7 @@ def sha256_files(folder, names) -> list:
     base = os.path.abspath(folder) + os.sep
     if cache is None:
         return [_hash_file(base + n) for n in names]
-    return [cache.sha256_in(base + n) for n in names]
+    return cache.sha256_many([base + n for n in names])
 
 
 def _hash_file(path) -> str:
@@ -69,58 +72,144 @@ _REMEMBERED: list = []
 # A file changed less than this long ago may change again within its
 # timestamps' resolution without them moving: its checksum is not remembered.
 _SETTLED_NS = 2_000_000_000
+# what the cache remembers of a file, as ``os.stat`` says it
+_SIGNATURE = ("size", "mtime_ns", "ctime_ns", "ino", "dev")
+# keys looked up together by ``sha256_many``: what is held at once
+_LOOKUP_BLOCK = 8_192
 
 
 class ChecksumCache:
     """SHA-256 of files remembered by what ``stat`` says of them (size,
-    modification and change times, inode, device) in a JSON file, so a run
+    modification and change times, inode, device) in a Parquet file, so a run
     with nothing changed reads no file twice. The change time cannot be set
     back by ``touch`` or a copy that keeps modification times, so an edited
     file always misses the cache; a file changed in the last two seconds is
     hashed and not remembered. The file holds hints only: a lost or stale
-    cache costs time, never a wrong checksum of a changed file."""
+    cache costs time, never a wrong checksum of a changed file.
 
-    VERSION = 1
+    What was read is held as Arrow columns with a sorted array of the paths'
+    hashes to find a row (about 150 bytes a file, where a dict of lists took
+    600); what a run learns is held in a dict until ``save``."""
+
+    VERSION = b"2"
 
     def __init__(self, path):
         self.path = Path(path)
-        self.entries, self.changed = {}, False
+        self.changed = False
+        self.learnt = {}  # path: [*signature, sha] or None (forgotten)
+        self.table = _CACHE_SCHEMA.empty_table()
         try:
-            data = orjson.loads(self.path.read_bytes())
-            if data.get("version") == self.VERSION:
-                self.entries = data["files"]
-        except (OSError, orjson.JSONDecodeError, KeyError, AttributeError):
-            pass
+            table = pq.read_table(self.path)
+            if (table.schema.metadata or {}).get(b"version") == self.VERSION:
+                self.table = table.cast(_CACHE_SCHEMA)
+        except (OSError, ValueError, pa.ArrowException):
+            pass  # no cache, or not one this code wrote: start afresh
+        # single arrays: a take from a chunked column joins its chunks each time
+        self.paths = self.table["path"].combine_chunks()
+        self.shas = self.table["sha256"].combine_chunks()
+        self.sigs = np.column_stack([self.table[c].to_numpy() for c in _SIGNATURE]) \
+            if self.table.num_rows else np.zeros((0, len(_SIGNATURE)), np.int64)
+        hashes = np.fromiter((hash(k) for b in _blocks(self.paths) for k in b.to_pylist()),
+                             np.int64, len(self.paths))
+        self.order = np.argsort(hashes, kind="stable")
+        self.hashes = hashes[self.order]
 
     def sha256(self, path) -> str:
         return self.sha256_in(os.path.abspath(path))
 
     def sha256_in(self, key: str) -> str:
         """``sha256`` of a path already absolute and normal (no abspath per file)."""
-        st = os.stat(key)
-        if not stat.S_ISREG(st.st_mode):
-            return _hash_file(key)  # a FIFO or device: never remembered
-        sig = [st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino, st.st_dev]
-        known = self.entries.get(key)
-        if known is not None and known[:5] == sig:
-            return known[5]
-        sha = _hash_file(key)
-        if time.time_ns() - max(st.st_mtime_ns, st.st_ctime_ns) > _SETTLED_NS:
-            self.entries[key] = [*sig, sha]
-            self.changed = True
-        elif known is not None:
-            del self.entries[key]
-            self.changed = True
-        return sha
+        return self.sha256_many([key])[0]
+
+    def sha256_many(self, keys: list) -> list:
+        """``sha256_in`` of each key, looking them up in blocks."""
+        out = []
+        for lo in range(0, len(keys), _LOOKUP_BLOCK):
+            out += self._block(keys[lo:lo + _LOOKUP_BLOCK])
+        return out
+
+    def _block(self, keys: list) -> list:
+        stats = [os.stat(k) for k in keys]
+        rows = self._rows(keys)
+        sigs = np.array([[st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino, st.st_dev]
+                         for st in stats], np.int64).reshape(len(keys), len(_SIGNATURE))
+        same = (rows >= 0) & (self.sigs[np.maximum(rows, 0)] == sigs).all(axis=1) \
+            if len(self.sigs) else np.zeros(len(keys), bool)
+        known = self.shas.take(pa.array(rows[same])).to_pylist()
+        known = iter(k.hex() for k in known)
+        out = []
+        for key, st, sig, row, hit in zip(keys, stats, sigs.tolist(), rows.tolist(),
+                                          same.tolist()):
+            cached = next(known) if hit else None
+            if not stat.S_ISREG(st.st_mode):
+                out.append(_hash_file(key))  # a FIFO or device: never remembered
+                continue
+            # what this run learnt of the file comes first (None: forgotten)
+            learnt = self.learnt.get(key, False)
+            if learnt is False and cached is not None:
+                out.append(cached)
+                continue
+            if learnt and learnt[:5] == sig:
+                out.append(learnt[5])
+                continue
+            sha = _hash_file(key)
+            if time.time_ns() - max(st.st_mtime_ns, st.st_ctime_ns) > _SETTLED_NS:
+                self.learnt[key] = [*sig, sha]
+                self.changed = True
+            elif learnt or (learnt is False and row >= 0):
+                self.learnt[key] = None
+                self.changed = True
+            out.append(sha)
+        return out
+
+    def _rows(self, keys: list) -> np.ndarray:
+        """Each key's row in the table read, or -1."""
+        rows = np.full(len(keys), -1, np.int64)
+        if not len(self.hashes):
+            return rows
+        hashes = np.fromiter(map(hash, keys), np.int64, len(keys))
+        at = np.minimum(np.searchsorted(self.hashes, hashes), len(self.hashes) - 1)
+        maybe = np.flatnonzero(self.hashes[at] == hashes)
+        # a hash is not the path: check it (a collision only costs a hashing)
+        paths = self.paths.take(pa.array(self.order[at[maybe]])).to_pylist()
+        for i, path in zip(maybe.tolist(), paths):
+            if path == keys[i]:
+                rows[i] = self.order[at[i]]
+        return rows
 
     def save(self) -> None:
         """Write the cache (atomically) when it learnt something and its
         folder exists; entries of files that no longer exist are dropped."""
         if not self.changed or not self.path.parent.is_dir():
             return
-        files = {k: v for k, v in sorted(self.entries.items()) if os.path.exists(k)}
-        write_bytes_atomic(self.path, orjson.dumps({"version": self.VERSION, "files": files}))
+        keep = np.fromiter((k not in self.learnt and os.path.exists(k)
+                            for b in _blocks(self.paths) for k in b.to_pylist()),
+                           bool, len(self.paths))
+        new = sorted((k, v) for k, v in self.learnt.items() if v and os.path.exists(k))
+        cols = {"path": [k for k, _ in new],
+                **{c: [v[i] for _, v in new] for i, c in enumerate(_SIGNATURE)},
+                "sha256": [bytes.fromhex(v[5]) for _, v in new]}
+        table = pa.concat_tables([self.table.filter(pa.array(keep)),
+                                  pa.table(cols, schema=_CACHE_SCHEMA)])
+        table = table.take(pc.sort_indices(table, sort_keys=[("path", "ascending")]))
+        table = table.replace_schema_metadata({"version": self.VERSION})
+        tmp = temp_path_beside(self.path)
+        try:
+            pq.write_table(table, tmp, compression="zstd")
+            os.replace(tmp, self.path)
+        finally:
+            tmp.unlink(missing_ok=True)
         self.changed = False
+
+
+_CACHE_SCHEMA = pa.schema([("path", pa.string()), *((c, pa.int64()) for c in _SIGNATURE),
+                           ("sha256", pa.binary(32))])
+
+
+def _blocks(array, size: int = 65_536):
+    """An Arrow array in slices of ``size``."""
+    for lo in range(0, len(array), size):
+        yield array.slice(lo, size)
 
 
 @contextmanager
@@ -136,7 +225,7 @@ def remembered_checksums(path):
         _REMEMBERED.pop()
         try:
             cache.save()
-        except OSError:
+        except (OSError, ValueError):  # a folder gone, a path Arrow cannot hold
             pass  # a cache that cannot be written only costs time next run
 
 
