@@ -22,6 +22,7 @@ import pyarrow.parquet as pq
 import yaml
 
 from .errors import InputError
+from .parquet import stream_batches
 
 _CHUNK = 1 << 20
 _UMASK = os.umask(0o022)
@@ -97,18 +98,23 @@ class ChecksumCache:
         self.path = Path(path)
         self.changed = False
         self.learnt = {}  # path: [*signature, sha] or None (forgotten)
-        self.table = _CACHE_SCHEMA.empty_table()
+        parts = []
         try:
-            table = pq.read_table(self.path)
-            if (table.schema.metadata or {}).get(b"version") == self.VERSION:
-                self.table = table.cast(_CACHE_SCHEMA)
+            schema = pq.read_schema(self.path)
+            if (schema.metadata or {}).get(b"version") == self.VERSION and \
+                    schema.remove_metadata().equals(_CACHE_SCHEMA):
+                parts = list(stream_batches(self.path, _CACHE_GROUP_ROWS))
         except (OSError, ValueError, pa.ArrowException):
-            pass  # no cache, or not one this code wrote: start afresh
-        # single arrays: a take from a chunked column joins its chunks each time
-        self.paths = self.table["path"].combine_chunks()
-        self.shas = self.table["sha256"].combine_chunks()
-        self.sigs = np.column_stack([self.table[c].to_numpy() for c in _SIGNATURE]) \
-            if self.table.num_rows else np.zeros((0, len(_SIGNATURE)), np.int64)
+            parts = []  # no cache, or not one this code wrote: start afresh
+        # one array per column (a take from a chunked one joins its chunks each time)
+        self.paths = pa.concat_arrays([b.column("path") for b in parts]
+                                      or [pa.array([], pa.string())])
+        self.shas = pa.concat_arrays([b.column("sha256") for b in parts]
+                                     or [pa.array([], pa.binary(32))])
+        self.sigs = np.concatenate(
+            [np.column_stack([b.column(c).to_numpy() for c in _SIGNATURE]) for b in parts]
+            or [np.zeros((0, len(_SIGNATURE)), np.int64)])
+        del parts
         hashes = np.fromiter((hash(k) for b in _blocks(self.paths) for k in b.to_pylist()),
                              np.int64, len(self.paths))
         self.order = np.argsort(hashes, kind="stable")
@@ -189,19 +195,23 @@ class ChecksumCache:
         cols = {"path": [k for k, _ in new],
                 **{c: [v[i] for _, v in new] for i, c in enumerate(_SIGNATURE)},
                 "sha256": [bytes.fromhex(v[5]) for _, v in new]}
-        table = pa.concat_tables([self.table.filter(pa.array(keep)),
+        old = pa.table([self.paths, *map(np.ascontiguousarray, self.sigs.T), self.shas],
+                       schema=_CACHE_SCHEMA)
+        table = pa.concat_tables([old.filter(pa.array(keep)),
                                   pa.table(cols, schema=_CACHE_SCHEMA)])
         table = table.take(pc.sort_indices(table, sort_keys=[("path", "ascending")]))
         table = table.replace_schema_metadata({"version": self.VERSION})
         tmp = temp_path_beside(self.path)
         try:
-            pq.write_table(table, tmp, compression="zstd")
+            pq.write_table(table, tmp, compression="zstd", row_group_size=_CACHE_GROUP_ROWS)
             os.replace(tmp, self.path)
         finally:
             tmp.unlink(missing_ok=True)
         self.changed = False
 
 
+# rows per row group of the cache file, and per batch read back
+_CACHE_GROUP_ROWS = 65_536
 _CACHE_SCHEMA = pa.schema([("path", pa.string()), *((c, pa.int64()) for c in _SIGNATURE),
                            ("sha256", pa.binary(32))])
 
