@@ -137,32 +137,29 @@ class ChecksumCache:
     def _block(self, keys: list) -> list:
         stats = [os.stat(k) for k in keys]
         rows = self._rows(keys)
-        sigs = np.array([[st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino, st.st_dev]
-                         for st in stats], np.int64).reshape(len(keys), len(_SIGNATURE))
-        same = (rows >= 0) & (self.sigs[np.maximum(rows, 0)] == sigs).all(axis=1) \
-            if len(self.sigs) else np.zeros(len(keys), bool)
-        known = self.shas.take(pa.array(rows[same])).to_pylist()
-        known = iter(k.hex() for k in known)
+        found = rows[rows >= 0]
+        read = iter(zip(self.sigs[found].tolist(),
+                        self.shas.take(pa.array(found, pa.int64())).to_pylist()))
         out = []
-        for key, st, sig, row, hit in zip(keys, stats, sigs.tolist(), rows.tolist(),
-                                          same.tolist()):
-            cached = next(known) if hit else None
+        for key, st, row in zip(keys, stats, rows.tolist()):
+            # what this run learnt of the file (None: forgotten), else what was read
+            stored = next(read) if row >= 0 else None
+            if key in self.learnt:
+                known = self.learnt[key]
+            else:
+                known = stored and [*stored[0], stored[1].hex()]
             if not stat.S_ISREG(st.st_mode):
                 out.append(_hash_file(key))  # a FIFO or device: never remembered
                 continue
-            # what this run learnt of the file comes first (None: forgotten)
-            learnt = self.learnt.get(key, False)
-            if learnt is False and cached is not None:
-                out.append(cached)
-                continue
-            if learnt and learnt[:5] == sig:
-                out.append(learnt[5])
+            sig = [st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino, st.st_dev]
+            if known is not None and known[:5] == sig:
+                out.append(known[5])
                 continue
             sha = _hash_file(key)
             if time.time_ns() - max(st.st_mtime_ns, st.st_ctime_ns) > _SETTLED_NS:
                 self.learnt[key] = [*sig, sha]
                 self.changed = True
-            elif learnt or (learnt is False and row >= 0):
+            elif known is not None:
                 self.learnt[key] = None
                 self.changed = True
             out.append(sha)
