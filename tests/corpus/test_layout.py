@@ -5,7 +5,10 @@ would and names itself in the `rule` column."""
 import pytest
 
 from analysis.core import paths
+from analysis.corpus import build as build_module
+from analysis.corpus import seen
 from analysis.corpus.cleaning import classify, load_rules
+from analysis.corpus.readers import DUPLICATE
 from conftest import run_cli, table, write_corpus
 
 RULES = load_rules(paths.CLEANING_RULES)
@@ -230,6 +233,37 @@ def test_lines_recurring_across_an_outlets_pages_are_furniture(tmp_path):
     assert not lines[(lines.rule == "recurring") & (lines.text != slogan)].size
     build = (tmp_path / "o" / "build.json").read_text()
     assert '"recurring_lines": 1' in build
+
+
+def test_an_exact_duplicate_page_does_not_make_a_line_recurring(tmp_path, monkeypatch):
+    # chunks of two rows, the line counts merged after each, the seen texts
+    # merged every two: the counts must be those of one pass over the corpus
+    monkeypatch.setattr(build_module, "CHUNK", 2)
+    monkeypatch.setattr(build_module, "_MERGE_AT", 1)
+    monkeypatch.setattr(seen, "_RECENT", 2)
+    need = RULES.recurrence_min_documents
+    slogan = "Fair News For The Whole Valley Since Forever"
+    motto = "Read Us Every Morning Before The Coffee Gets Cold"
+    days = ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday"]
+    files = {f"a{i}.txt": page(f"Headline number {i} about the appeal ruling",
+                               PARA_1.replace("Tuesday", days[i]), slogan).encode()
+             for i in range(need)}
+    # the motto is on need - 1 distinct pages, and on an exact copy of one of them
+    files.update({f"b{i}.txt": page(f"Another headline, number {i}, on the verdict",
+                                    PARA_2.replace("rain", f"rain {days[i]}"), motto).encode()
+                  for i in range(need - 1)})
+    files["b_copy.txt"] = files["b0.txt"]
+    corpus = write_corpus(tmp_path / "c", files,
+                          {name: {"outlet": "Valley Courier"} for name in files})
+    build_module.build(corpus, tmp_path / "o", jobs=1)
+    lines = table(tmp_path / "o", "lines")
+    assert set(lines[lines.text == slogan].rule) == {"recurring"}
+    mottos = lines[lines.text == motto]
+    assert set(mottos.doc_id) == {f"b{i}" for i in range(need - 1)}
+    assert set(mottos.role) == {"body"} and "recurring" not in set(mottos.rule)
+    q = table(tmp_path / "o", "quarantine").set_index("doc_id")
+    assert list(q.index) == ["b_copy"] and q.loc["b_copy", "reason"] == DUPLICATE
+    assert "exact duplicate of 'b0'" in q.loc["b_copy", "detail"]
 
 
 def test_mojibake_is_flagged_per_document_and_warned(tmp_path):

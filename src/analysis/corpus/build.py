@@ -46,6 +46,7 @@ from .language import detect as detect_language
 from .manifest import list_files, read_manifest
 from .readers import (DUPLICATE, DUPLICATE_ID, FORMATS, NO_ARTICLE, NO_BODY, Article,
                       Quarantined, read_entry, unlisted_files)
+from .seen import DigestSet, Strings
 from .segmenting import paragraphs, segment_pieces
 
 CHUNK = 256  # manifest rows per unit of work; fixed, so outputs never depend on --jobs
@@ -334,62 +335,77 @@ def _gc_paused():
 # ---- recurring lines: a first pass over the corpus --------------------------
 
 _COLLECTIONS = frozenset(f for f in FORMATS.values() if f in ("jsonl", "csv"))
-_MERGE_AT = 1 << 22  # keys held before they are merged into counts
+_MERGE_AT = 1 << 18  # keys held before they are merged into counts
 
 
-def line_key_chunk(entries, corpus_dir, rules) -> list:
-    """(digest of the text, keys of its distinct short lines) of each article
-    in a chunk of manifest rows (runs in a worker process)."""
-    out = []
+def line_key_chunk(entries, corpus_dir, rules) -> tuple:
+    """(digests, lengths, keys) of the articles with short lines in a chunk
+    of manifest rows: their texts' 16-byte digests end to end, how many keys
+    of distinct short lines each has, and those keys in one array, article
+    after article (runs in a worker process)."""
+    digests, lengths, keys = [], [], []
     for entry in entries:
         for a in read_entry(entry, corpus_dir).articles:
-            keys = line_keys(a.text, rules, layout.site_key(a.meta))
-            if keys:
-                digest = hashlib.blake2b(a.text.encode("utf-8"), digest_size=16).digest()
-                out.append((digest, np.fromiter(keys, np.uint64, len(keys))))
-    return out
+            k = line_keys(a.text, rules, layout.site_key(a.meta))
+            if k:
+                digests.append(hashlib.blake2b(a.text.encode("utf-8"), digest_size=16).digest())
+                lengths.append(len(k))
+                keys.append(np.fromiter(k, np.uint64, len(k)))
+    return (b"".join(digests), np.array(lengths, np.int64),
+            np.concatenate(keys) if keys else np.empty(0, np.uint64))
 
 
 def recurring_lines(entries, corpus_dir, rules, jobs) -> frozenset:
     """Keys of the short lines found in at least ``min_documents`` distinct
     articles of one site, over the whole corpus (an exact duplicate text
     counts once). Skipped, as it can find nothing, when no site has that many
-    manifest rows and no row is a collection of records."""
+    manifest rows and no row is a collection of records. What it holds grows
+    with the distinct lines (16 bytes each) and texts (24 bytes), not with
+    every article's keys."""
     need = rules.recurrence_min_documents
     per_site = {}
     for outlet, url in entries.rows("outlet", "url"):
         key = layout.site_key({"outlet": outlet, "url": url})
         per_site[key] = per_site.get(key, 0) + 1
     # positions, not Entries (an Entry each would be held)
-    todo = [n for n, (file, outlet, url) in enumerate(entries.rows("file", "outlet", "url"))
-            if FORMATS.get(Path(file).suffix.lower()) in _COLLECTIONS
-            or (site := layout.site_key({"outlet": outlet, "url": url}))
-            and per_site[site] >= need]
-    if not todo:
+    todo = np.fromiter((n for n, (file, outlet, url) in enumerate(
+        entries.rows("file", "outlet", "url"))
+        if FORMATS.get(Path(file).suffix.lower()) in _COLLECTIONS
+        or (site := layout.site_key({"outlet": outlet, "url": url}))
+        and per_site[site] >= need), np.int64)
+    if not len(todo):
         return frozenset()
     keys, counts = np.empty(0, np.uint64), np.empty(0, np.int64)
-    pending, held, seen = [], 0, set()
+    pending, held, seen = [], 0, DigestSet()
 
     def merge():
+        # the held keys counted, then added into the sorted distinct keys
         nonlocal keys, counts, pending, held
-        allkeys = np.concatenate([keys] + pending)
-        weights = np.concatenate([counts] + [np.ones(len(p), np.int64) for p in pending])
-        keys, inverse = np.unique(allkeys, return_inverse=True)
-        counts = np.bincount(inverse, weights=weights, minlength=len(keys)).astype(np.int64)
+        new, n = np.unique(np.concatenate(pending), return_counts=True)
         pending, held = [], 0
+        at = np.searchsorted(keys, new)
+        known = at < len(keys)
+        known[known] = keys[at[known]] == new[known]
+        counts[at[known]] += n[known]
+        keys = np.insert(keys, at[~known], new[~known])
+        counts = np.insert(counts, at[~known], n[~known])
 
     chunks = (entries.take(todo[i:i + CHUNK]) for i in range(0, len(todo), CHUNK))
-    for result in imap_ordered(line_key_chunk, chunks, (jobs or default_jobs())
-                               if len(todo) > CHUNK else 1, corpus_dir, rules):
-        for digest, k in result:
-            if digest in seen:
-                continue
-            seen.add(digest)
-            pending.append(k)
-            held += len(k)
+    for digests, lengths, k in imap_ordered(line_key_chunk, chunks, (jobs or default_jobs())
+                                            if len(todo) > CHUNK else 1, corpus_dir, rules):
+        new = np.ones(len(lengths), bool)
+        for i in range(len(lengths)):
+            digest = digests[16 * i:16 * i + 16]
+            if seen.get(digest) is None:
+                seen.add(digest)
+            else:
+                new[i] = False
+        pending.append(k if new.all() else k[np.repeat(new, lengths)])
+        held += len(pending[-1])
         if held >= _MERGE_AT:
             merge()
-    merge()
+    if pending:
+        merge()
     return frozenset(keys[counts >= need].tolist())
 
 
@@ -537,7 +553,7 @@ def _run(entries, corpus_dir, rules, unlisted, tmp, jobs, progress, digest):
     quarantine, refusals, roles, notes, garbled = [], [], {}, [], []
     listed = entries.rows("file", "special")
     n_markup = n_garbled = 0
-    seen_text, seen_ids = {}, set()
+    seen = _FirstSeen()
     done = chars = n_notes = 0
     recurring = recurring_lines(entries, corpus_dir, rules, jobs)
     try:
@@ -556,7 +572,7 @@ def _run(entries, corpus_dir, rules, unlisted, tmp, jobs, progress, digest):
                         refusals += ev.refusals
                     elif kind is Started:
                         chars += ev.chars
-                        keep.append(_first_seen(ev, seen_text, seen_ids, dupes))
+                        keep.append(seen.check(ev, dupes))
                     elif kind is Finished:
                         if keep[-1] and ev.quarantined is not None:
                             others.append(ev.quarantined)
@@ -610,24 +626,34 @@ def _run(entries, corpus_dir, rules, unlisted, tmp, jobs, progress, digest):
     return rows
 
 
-def _first_seen(article: Started, seen_text: dict, seen_ids: set, dupes: list) -> bool:
-    """Whether an article is new to the corpus; a repeated id or an exact
-    duplicate text is set aside in ``dupes`` instead."""
-    if article.doc_id in seen_ids:
-        dupes.append(Quarantined(article.doc_id, article.file, DUPLICATE_ID, (
-            f"doc_id {article.doc_id!r} is already used by an earlier article; collection "
-            "record ids must not repeat manifest ids."), article.record))
-        return False
-    text = bytes.fromhex(article.text_sha256)  # half the memory of the hex string
-    if text in seen_text:
-        dupes.append(Quarantined(article.doc_id, article.file, DUPLICATE, (
-            f"exact duplicate of {seen_text[text]!r} (same text); kept the "
-            "first, set this one aside. Remove its manifest row if it was added twice."),
-            article.record))
-        return False
-    seen_text[text] = article.doc_id
-    seen_ids.add(article.doc_id)
-    return True
+class _FirstSeen:
+    """The doc ids and texts of the articles kept so far, to set aside a
+    repeated id or an exact duplicate text (naming the article it repeats);
+    about 70 bytes an article (see seen.py)."""
+
+    def __init__(self):
+        self.ids, self.texts, self.names = DigestSet(), DigestSet(), Strings()
+
+    def check(self, article: Started, dupes: list) -> bool:
+        """Whether an article is new to the corpus; a repeated id or an exact
+        duplicate text is set aside in ``dupes`` instead."""
+        doc_id = hashlib.blake2b(article.doc_id.encode("utf-8"), digest_size=16).digest()
+        if self.ids.get(doc_id) is not None:
+            dupes.append(Quarantined(article.doc_id, article.file, DUPLICATE_ID, (
+                f"doc_id {article.doc_id!r} is already used by an earlier article; collection "
+                "record ids must not repeat manifest ids."), article.record))
+            return False
+        text = bytes.fromhex(article.text_sha256)
+        first = self.texts.get(text)
+        if first is not None:
+            dupes.append(Quarantined(article.doc_id, article.file, DUPLICATE, (
+                f"exact duplicate of {self.names[first]!r} (same text); kept the "
+                "first, set this one aside. Remove its manifest row if it was added twice."),
+                article.record))
+            return False
+        self.texts.add(text, self.names.append(article.doc_id))
+        self.ids.add(doc_id)
+        return True
 
 
 def _rows_to_cols(rows, schema):

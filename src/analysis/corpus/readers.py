@@ -448,13 +448,17 @@ def unlisted_files(entries: Manifest, listing: Listing) -> list[Quarantined]:
     manifest row names: files, and links, FIFOs or devices (never read);
     hidden files, the manifest, READMEs and the corpus's cleaning rules
     excepted."""
-    listed = {file for file, in entries.rows("file")}
-    # a linked folder whose files are listed is reported through those rows
-    listed |= {"/".join(file.split("/")[:i]) for file, special in entries.rows("file", "special")
-               if special for i in range(1, file.count("/") + 1)}
+    # the folder's names less the manifest's, row by row: no second set of
+    # every name (a manifest of 300,000 rows made one of about 40 MB)
+    rest = listing.files | set(listing.special)
+    for file, special in entries.rows("file", "special"):
+        rest.discard(file)
+        if special:  # a linked folder whose files are listed is reported through those rows
+            parts = file.split("/")
+            for i in range(1, len(parts)):
+                rest.discard("/".join(parts[:i]))
     out = []
-    for rel in sorted((listing.files | set(listing.special)) - listed
-                      - {"manifest.csv", "cleaning.yaml"}):
+    for rel in sorted(rest - {"manifest.csv", "cleaning.yaml"}):
         parts = rel.split("/")
         if any(part.startswith(".") for part in parts) or parts[-1].lower().startswith("readme"):
             continue
