@@ -213,8 +213,8 @@ _CACHE_SCHEMA = pa.schema([("path", pa.string()), *((c, pa.int64()) for c in _SI
                            ("sha256", pa.binary(32))])
 
 
-def _blocks(array, size: int = 65_536):
-    """An Arrow array in slices of ``size``."""
+def _blocks(array, size: int = _CACHE_GROUP_ROWS):
+    """An Arrow array in slices of ``size`` (by default, as the cache file's row groups)."""
     for lo in range(0, len(array), size):
         yield array.slice(lo, size)
 
