@@ -1,6 +1,9 @@
 """Bad input that must stop a build: clear message, exit status 2, and earlier
 outputs left exactly as they were."""
 
+import pytest
+
+from analysis.core.errors import InputError
 from analysis.workflow import CHECKSUMS
 from conftest import ARTICLE, run_cli, snapshot, write_corpus
 
@@ -109,3 +112,47 @@ def test_bad_cleaning_rules_are_refused_naming_the_rule(seed_corpus, tmp_path):
     assert "rule 'odd_role' (profile my_outlet): role 'footer' is not one of title, body" in err
     assert "rule 'named' (profile my_outlet): pattern uses named groups" in err
     assert "rule 'extra' (profile my_outlet): unknown key 'colour'" in err
+
+
+@pytest.mark.parametrize("collide", [False, True])
+def test_repeated_ids_and_files_name_their_first_line_across_blocks(tmp_path, monkeypatch,
+                                                                    collide):
+    # blocks of two rows: repeats within a block and across blocks, an id
+    # first refused as invalid, a missing file listed twice (missing, both
+    # times, not a repeat) and problems in line order, each row's in field
+    # order; with every value's hash the same, the values themselves decide
+    from analysis.corpus import manifest
+
+    monkeypatch.setattr(manifest.Manifest, "BLOCK", 2)
+    corpus = tmp_path / "c"
+    corpus.mkdir()
+    for name in ("x", "y", "z", "w", "q"):
+        (corpus / f"{name}.txt").write_text("Some text.\n")
+    rows = [("a", "x.txt"), ("b", "y.txt"), ("c", "z.txt"), ("a", "w.txt"), ("d", "x.txt"),
+            ("a", "q.txt"), ("-e", "y.txt"), ("f", "gone.txt"), ("g", "gone.txt"),
+            ("c", "z.txt"), ("h", "w.txt")]
+    (corpus / "manifest.csv").write_text(
+        "doc_id,file\n" + "".join(f"{d},{f}\n" for d, f in rows))
+    with monkeypatch.context() as m, pytest.raises(InputError) as refused:
+        if collide:
+            m.setattr("builtins.hash", lambda value: 7)
+        manifest.read_manifest(corpus)
+    where = f"{corpus / 'manifest.csv'}, line"
+    assert [p.split(":")[0].replace(where, "line") for p in refused.value.problems] == [
+        "line 5, field 'doc_id'", "line 6, field 'file'", "line 7, field 'doc_id'",
+        "line 8, field 'doc_id'", "line 8, field 'file'", "line 9, field 'file'",
+        "line 10, field 'file'", "line 11, field 'doc_id'", "line 11, field 'file'",
+        "line 12, field 'file'"]
+    problems = "\n".join(refused.value.problems).replace(where, "line")
+    for line, field, text in [
+            (5, "doc_id", "duplicate doc_id 'a' (first on line 2)"),
+            (6, "file", "'x.txt' is already listed on line 2"),
+            (7, "doc_id", "duplicate doc_id 'a' (first on line 2)"),
+            (8, "doc_id", "'-e' is not a valid id"),
+            (8, "file", "'y.txt' is already listed on line 3"),
+            (9, "file", f"{corpus / 'gone.txt'} does not exist"),
+            (10, "file", f"{corpus / 'gone.txt'} does not exist"),
+            (11, "doc_id", "duplicate doc_id 'c' (first on line 4)"),
+            (11, "file", "'z.txt' is already listed on line 4"),
+            (12, "file", "'w.txt' is already listed on line 5")]:
+        assert f"line {line}, field '{field}': {text}" in problems, (line, text)

