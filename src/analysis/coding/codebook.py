@@ -13,10 +13,9 @@ import re
 from pathlib import Path
 
 from ..core import paths
-from ..core.controls import too_general
 from ..core.errors import InputError
 from ..core.fileio import read_mapping
-from .examples import compile_problems, example_problems
+from .examples import compile_problems, example_problems, general_problems
 from .schema import FAMILIES, FAVOURS, Code, Codebook, Indicator, phrase_expression
 
 # fingerprints of codebooks (with their design) whose expressions and examples
@@ -34,8 +33,9 @@ def load_codebook(path=None, design=None, known_good=()) -> Codebook:
     """Load, check and compile the codebook. Raises InputError listing every
     problem, each naming the file, the code and the fix.
 
-    The last checks compile every expression and code every example (about a
-    second). They are skipped when the codebook's fingerprint is in
+    The last checks compile every expression, refuse expressions that match
+    most ordinary sentences and code every example (about a second; see
+    examples.py). They are skipped when the codebook's fingerprint is in
     ``known_good`` (fingerprints that passed them under the same code) or
     already passed them in this process."""
     path = Path(path or paths.CODEBOOK)
@@ -147,7 +147,8 @@ def load_codebook(path=None, design=None, known_good=()) -> Codebook:
                     codes=tuple(codes), indicators=tuple(indicators), guards=guards)
     if book.fingerprint in known_good or book.fingerprint in _CHECKED:
         return book
-    problems = compile_problems(path, book) or example_problems(path, book)
+    problems = (compile_problems(path, book) or general_problems(path, book)
+                or example_problems(path, book))
     if problems:
         raise InputError(problems)
     _CHECKED.add(book.fingerprint)
@@ -158,9 +159,6 @@ def _check_phrase(problems, where: str, what: str, phrase: str) -> None:
     if not _WORD.search(phrase):
         problems.append(f"{where}: {what} {phrase!r} has no letter or digit, so it would "
                         "match nearly anywhere; write the words it stands for.")
-    elif general := too_general(phrase_expression(phrase)):
-        problems.append(f"{where}: {what} {phrase!r} {general}, so it would mark nearly "
-                        "every paragraph; make it specific to what the code means.")
 
 
 def _design_ids(design: Path) -> dict:
@@ -214,10 +212,6 @@ def _indicators(problems, path, code_id, items, inherited, guards):
                 if re.compile(p).fullmatch(""):
                     problems.append(f"{where}: pattern {p!r} matches empty text, so it would "
                                     "mark every paragraph; make it require at least a word.")
-                elif general := too_general(p):
-                    problems.append(f"{where}: pattern {p!r} {general}, so it would mark "
-                                    "nearly every paragraph; make it specific to what the "
-                                    "code means.")
             except re.error as e:
                 problems.append(f"{where}: pattern {p!r} does not compile ({e}); fix the "
                                 "regular expression.")

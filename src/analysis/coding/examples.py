@@ -1,5 +1,7 @@
-"""The codebook's own checks that need the coder: every expression compiles
-for scanning, and every example is coded as the codebook says it must be.
+"""The codebook's checks that run only for a codebook not yet checked under
+this code (about a second): every expression compiles for scanning, none
+matches most ordinary sentences, and every example is coded as the codebook
+says it must be.
 
 ``find_codes`` runs the real coder on one text, so an example is checked by
 the same code that codes the corpus.
@@ -8,10 +10,11 @@ the same code that codes the corpus.
 import hyperscan
 import pyarrow as pa
 
+from ..core.controls import too_general
 from ..core.text import normalize
 from .coder import code_segments
 from .engine import _compile, matcher
-from .schema import Codebook
+from .schema import Codebook, phrase_expression
 
 
 def find_codes(book: Codebook, text: str):
@@ -45,6 +48,23 @@ def compile_problems(path, book):
                                 "look-around, back-references and long bounded gaps such as "
                                 ".{0,80} (to require a word nearby, use context).")
     return problems or [f"{path}: the indicators do not compile together; check the patterns."]
+
+
+def general_problems(path, book):
+    """Phrases, patterns and context phrases that match most of the control
+    sentences about unrelated things (core.controls): they would mark nearly
+    every paragraph."""
+    problems = []
+    for ind in book.indicators:
+        for what, items in (("phrase", ind.phrases), ("pattern", ind.patterns),
+                            ("context phrase", ind.context_phrases)):
+            for p in items:
+                general = too_general(p if what == "pattern" else phrase_expression(p))
+                if general:
+                    problems.append(f"{path}, code '{ind.code}', indicator '{ind.id}': {what} "
+                                    f"{p!r} {general}, so it would mark nearly every "
+                                    "paragraph; make it specific to what the code means.")
+    return problems
 
 
 def example_problems(path, book):
