@@ -175,3 +175,17 @@ def test_a_document_coded_in_pieces_gives_the_bytes_of_one_coded_at_once(tmp_pat
         stage.code_corpus(out, BOOK, force=True, batch_rows=16, jobs=jobs)
         for f, data in whole.items():
             assert (out / f).read_bytes() == data, (jobs, f)
+
+
+def test_uncoded_documents_are_those_in_languages_the_codebook_does_not_cover(tmp_path):
+    from analysis.coding.stage import uncoded_documents
+
+    languages = ["en", None, "fr", "", "zh-Hant", "EN-gb", "de", "und", "fr", "zh_CN"]
+    pq.write_table(pa.table({"doc_id": [f"d{i}" for i in range(len(languages))],
+                             "language": pa.array(languages, pa.string())}),
+                   tmp_path / "documents.parquet")
+    out = uncoded_documents(tmp_path / "documents.parquet", load_codebook())
+    # in the documents' order; no language, und and en/zh in any form are coded
+    assert out["doc_id"].to_pylist() == ["d2", "d6", "d8"]
+    assert out["language"].to_pylist() == ["fr", "de", "fr"]
+    assert all("not one the codebook covers" in r for r in out["reason"].to_pylist())

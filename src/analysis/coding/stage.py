@@ -118,10 +118,12 @@ def uncoded_documents(documents_path, book: Codebook) -> pa.Table:
     language, reason), in the documents table's order: they are not coded,
     so they get no codes and no zeros, and are listed here instead."""
     docs = pq.read_table(documents_path, columns=["doc_id", "language"])
-    languages = docs["language"].to_pylist()
-    keep = [not book.covers(x) for x in languages]
-    ids = [d for d, k in zip(docs["doc_id"].to_pylist(), keep) if k]
-    langs = [x or "und" for x, k in zip(languages, keep) if k]
+    # each distinct language asked once, not once a document
+    other = [x for x in pc.unique(docs["language"]).to_pylist() if not book.covers(x)]
+    docs = docs.filter(pc.is_in(docs["language"], value_set=pa.array(other, pa.string()),
+                                skip_nulls=False))
+    ids = docs["doc_id"].to_pylist()
+    langs = [x or "und" for x in docs["language"].to_pylist()]
     covered = ", ".join(book.languages)
     return pa.table({"doc_id": ids, "language": langs, "reason": [
         f"language {x!r} is not one the codebook covers ({covered}): not coded; add "
