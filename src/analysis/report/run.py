@@ -36,6 +36,7 @@ from ..core.errors import InputError
 from ..core.fileio import read_json, replace_if_changed, sha256_file, write_bytes_atomic
 from ..core.stages import stamp_checksums
 from .execution import execute, export_html
+from .page import render_page
 from .parameters import PARAMETERS, declared_parameters, load_parameters, notebook_title
 from .provenance import PROVENANCE, is_current, provenance, report_package_versions
 
@@ -169,10 +170,6 @@ def run_report(processed_dir=None, out_dir=None, notebooks_dir=None, parameters_
     # the page is a function of the provenance (code, instruments, every
     # notebook's outputs), so an unchanged provenance needs no new page
     if not index_current:
-        # imported on use: the page brings jinja2, mistune, pandas and the
-        # validation modules, which a run with nothing changed never needs
-        from .page import render_page
-
         index = render_page(out_dir, processed, notebooks, entries, record, book)
         if write_bytes_atomic(out_dir / "index.html", index):
             result.written.append("index.html")
