@@ -23,7 +23,7 @@ import pytest
 
 from analysis.cli import main
 from analysis.core import paths
-from analysis.workflow import CHECKSUMS
+from analysis.workflow import CACHES
 
 ANALYSIS = Path(sys.executable).with_name("analysis")
 COLUMNS = ["doc_id", "file", "sha256", "outlet", "kind", "url", "published", "date_basis",
@@ -84,9 +84,9 @@ def table(out: Path, name: str):
 
 def snapshot(folder: Path) -> dict:
     """{file name: (bytes, mtime_ns)} of everything in a folder but the
-    checksum cache (which remembers paths and times, not outputs)."""
+    checksum cache and the kept manifest (which remember inputs, not outputs)."""
     return {p.name: (p.read_bytes(), p.stat().st_mtime_ns) for p in sorted(folder.iterdir())
-            if p.is_file() and p.name != CHECKSUMS}
+            if p.is_file() and p.name not in CACHES}
 
 
 @pytest.fixture

@@ -28,7 +28,7 @@ from .core.fileio import remembered_checksums, shown
 from .core.locks import folder_lock, folder_locks
 from .core.progress import Progress
 from .core.stages import StageResult
-from .corpus.build import build
+from .corpus.build import MANIFEST_KEPT, build
 from .report.run import ReportResult, run_report
 
 
@@ -47,6 +47,9 @@ class PipelineResult:
 # times (``core.fileio.ChecksumCache``): a run with nothing changed reads no
 # file again. Deleting it (or `make clean`) costs one full hashing run.
 CHECKSUMS = ".checksums.parquet"
+# what a run keeps in the processed folder to save work next time, not outputs:
+# the checksums, and the checked manifest (``corpus.manifest.read_manifest``)
+CACHES = (CHECKSUMS, MANIFEST_KEPT)
 
 
 def _quiet(message: str) -> None:

@@ -10,7 +10,7 @@ import pytest
 from matplotlib.image import imread
 
 from analysis.core import paths
-from analysis.workflow import CHECKSUMS
+from analysis.workflow import CACHES
 from conftest import run_cli, table
 
 ARTICLES = {
@@ -42,7 +42,7 @@ def mixed_corpus(folder):
 
 def checksums(folder):
     return {p.relative_to(folder).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
-            for p in sorted(folder.rglob("*")) if p.is_file() and p.name != CHECKSUMS}
+            for p in sorted(folder.rglob("*")) if p.is_file() and p.name not in CACHES}
 
 
 @pytest.mark.slow

@@ -2,10 +2,14 @@
 silently dropped)."""
 
 import codecs
+import hashlib
 
+import pytest
 from conftest import ARTICLE, run_cli, snapshot, table, write_corpus
 
-from analysis.corpus.build import build
+from analysis.core.errors import InputError
+from analysis.corpus import manifest
+from analysis.corpus.build import MANIFEST_KEPT, build
 from analysis.corpus.manifest import Manifest, read_manifest
 
 
@@ -209,3 +213,81 @@ def test_manifest_rows_read_back_alike_across_its_storage_blocks(tmp_path, monke
         build(corpus, tmp_path / f"out{block}", jobs=1)
         built[block] = {k: v[0] for k, v in snapshot(tmp_path / f"out{block}").items()}
     assert built[3] == built[usual]
+
+
+def _never_checked(*args):
+    raise AssertionError("the rows were checked again")
+
+
+def test_a_kept_manifest_is_read_back_only_while_its_bytes_folder_and_code_are_unchanged(
+        tmp_path, monkeypatch):
+    articles = {f"a{i}.txt": f"Article number {i} on the appeal.\n".encode() for i in range(7)}
+    meta = {"a1.txt": {"outlet": "Weekly", "published": "2022-03"},
+            "a5.txt": {"language": "zh", "notes": "from an archive"}}
+    corpus = write_corpus(tmp_path / "corpus", articles, meta)
+    kept = tmp_path / "out" / ".manifest.arrow"
+    kept.parent.mkdir()
+    monkeypatch.setattr(Manifest, "BLOCK", 3)  # several blocks, kept as they were
+    fields = ("doc_id", "file", "line", "sha256", "encoding", "special", "outlet", "published",
+              "language", "notes")
+    first = read_manifest(corpus, remember=kept)
+    assert not kept.exists()  # only once the caller's run has succeeded
+    first.keep()
+    assert kept.exists()
+    checked = manifest._read_rows_checked
+    monkeypatch.setattr(manifest, "_read_rows_checked", _never_checked)
+    again = read_manifest(corpus, remember=kept)
+    assert list(again.rows(*fields)) == list(first.rows(*fields))
+    assert list(again) == list(first) and len(again) == 7
+    assert again.source_sha256 == first.source_sha256 == hashlib.sha256(
+        (corpus / "manifest.csv").read_bytes()).hexdigest()
+    assert [t.schema for t in again._blocks] == [t.schema for t in first._blocks]
+
+    # anything the rows depend on changed: checked again
+    text = (corpus / "manifest.csv").read_text(encoding="utf-8")
+    (corpus / "manifest.csv").write_text(text.replace("Weekly", "Daily"), encoding="utf-8")
+    with pytest.raises(AssertionError, match="checked again"):
+        read_manifest(corpus, remember=kept)
+    monkeypatch.setattr(manifest, "_read_rows_checked", checked)
+    assert read_manifest(corpus, remember=kept)[1].meta["outlet"] == "Daily"
+    (corpus / "manifest.csv").write_text(text.replace("2022-03", "2022-13"), encoding="utf-8")
+    with pytest.raises(InputError, match="'2022-13' is not a real calendar date"):
+        read_manifest(corpus, remember=kept)  # a kept manifest never hides a problem
+    (corpus / "manifest.csv").write_text(text, encoding="utf-8")
+    (corpus / "a4.txt").unlink()  # the same bytes, a file gone
+    with pytest.raises(InputError, match="a4.txt does not exist"):
+        read_manifest(corpus, remember=kept)
+    (corpus / "a4.txt").symlink_to(corpus / "a3.txt")  # back, as a link
+    assert read_manifest(corpus, remember=kept)[4].special == "symbolic link"
+    (corpus / "a4.txt").unlink()
+    (corpus / "a4.txt").write_bytes(articles["a4.txt"])
+    assert read_manifest(corpus, remember=kept)[4].special == ""
+    monkeypatch.setattr(manifest, "code_fingerprint", lambda *names: "other code")
+    monkeypatch.setattr(manifest, "_read_rows_checked", _never_checked)
+    with pytest.raises(AssertionError, match="checked again"):
+        read_manifest(corpus, remember=kept)
+
+
+def test_a_damaged_kept_manifest_costs_a_check_and_a_bad_manifest_is_never_kept(tmp_path):
+    corpus = write_corpus(tmp_path / "corpus", {"a.txt": b"One article.\n"})
+    kept = tmp_path / ".manifest.arrow"
+    kept.write_bytes(b"not an Arrow file")
+    entries = read_manifest(corpus, remember=kept)
+    assert [e.doc_id for e in entries] == ["a"]
+    entries.keep()
+    assert read_manifest(corpus, remember=kept)[0].file == "a.txt"
+    kept.unlink()
+    with open(corpus / "manifest.csv", "a", encoding="utf-8") as f:
+        f.write("b,missing.txt,,,,,,,,,\n")
+    with pytest.raises(InputError, match="missing.txt does not exist"):
+        read_manifest(corpus, remember=kept)
+    assert not kept.exists()
+
+
+def test_a_build_with_nothing_changed_reads_its_kept_manifest(tmp_path, monkeypatch):
+    corpus = write_corpus(tmp_path / "corpus", {"a.txt": ARTICLE.encode()})
+    out = tmp_path / "out"
+    assert not build(corpus, out, jobs=1).up_to_date
+    assert (out / MANIFEST_KEPT).exists()
+    monkeypatch.setattr(manifest, "_read_rows_checked", _never_checked)
+    assert build(corpus, out, jobs=1).up_to_date

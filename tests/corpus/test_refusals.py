@@ -4,7 +4,7 @@ outputs left exactly as they were."""
 import pytest
 
 from analysis.core.errors import InputError
-from analysis.workflow import CHECKSUMS
+from analysis.workflow import CACHES
 from conftest import ARTICLE, run_cli, snapshot, write_corpus
 
 
@@ -93,7 +93,7 @@ def test_a_refused_run_leaves_the_last_good_outputs_intact(seed_corpus, tmp_path
     f.write_bytes(f.read_bytes() + b"\nAn appended line.")
     _refused(seed_corpus, out)
     assert snapshot(out) == before
-    assert not [p for p in out.iterdir() if p.name.startswith(".") and p.name != CHECKSUMS], \
+    assert not [p for p in out.iterdir() if p.name.startswith(".") and p.name not in CACHES], \
         "temporary files left"
 
 

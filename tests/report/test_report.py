@@ -22,7 +22,7 @@ from analysis.coding.codebook import load_codebook
 from analysis.core import paths
 from analysis.corpus.cleaning import load_rules
 from analysis.report.parameters import declared_parameters
-from analysis.workflow import CHECKSUMS
+from analysis.workflow import CACHES
 from conftest import run_cli, write_corpus
 
 CODEBOOK_VERSION = load_codebook().version
@@ -40,12 +40,12 @@ def report(root: Path, *extra, corpus=paths.RAW, check=0):
 
 def checksums(folder: Path) -> dict:
     return {p.relative_to(folder).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
-            for p in sorted(folder.rglob("*")) if p.is_file() and p.name != CHECKSUMS}
+            for p in sorted(folder.rglob("*")) if p.is_file() and p.name not in CACHES}
 
 
 def mtimes(folder: Path) -> dict:
     return {p.relative_to(folder).as_posix(): p.stat().st_mtime_ns
-            for p in sorted(folder.rglob("*")) if p.is_file() and p.name != CHECKSUMS}
+            for p in sorted(folder.rglob("*")) if p.is_file() and p.name not in CACHES}
 
 
 def ran(proc) -> list:

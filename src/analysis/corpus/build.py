@@ -33,7 +33,7 @@ import pyarrow.parquet as pq
 from .. import __version__
 from ..core import paths
 from ..core.errors import InputError
-from ..core.fileio import read_regular, sha256_bytes, sha256_files
+from ..core.fileio import sha256_bytes, sha256_files
 from ..core.parallel import default_jobs, imap_ordered
 from ..core.parquet import RowGroupWriter
 from ..core.stages import (StageResult, code_fingerprint, package_versions, publish, read_stamp,
@@ -52,6 +52,8 @@ from .segmenting import paragraphs, segment_pieces
 
 CHUNK = 256  # manifest rows per unit of work; fixed, so outputs never depend on --jobs
 STAMP = "build.json"
+# the checked manifest, kept beside the tables for the next run (read_manifest's remember)
+MANIFEST_KEPT = ".manifest.arrow"
 
 _str = pa.string()
 DOCUMENTS = pa.schema([
@@ -417,13 +419,13 @@ def recurring_lines(entries, corpus_dir, rules, jobs) -> frozenset:
 
 
 class _InputsDigest:
-    """One SHA-256 over the manifest, each listed file's checksum (or what it
-    is, when not a regular file), and the names of unlisted files and why
-    they are set aside (they change the quarantine table); fed row by row, so
-    that no list of checksums is held."""
+    """One SHA-256 over the manifest's (as read), each listed file's checksum
+    (or what it is, when not a regular file), and the names of unlisted files
+    and why they are set aside (they change the quarantine table); fed row by
+    row, so that no list of checksums is held."""
 
-    def __init__(self, corpus_dir):
-        self.h = hashlib.sha256(read_regular(Path(corpus_dir) / "manifest.csv"))
+    def __init__(self, entries):
+        self.h = hashlib.sha256(f"manifest\0{entries.source_sha256}".encode())
 
     def add(self, file: str, special: str, sha: str):
         self.h.update(f"\0{file}\0{sha or special}".encode())
@@ -440,7 +442,7 @@ def _hashed_inputs(corpus_dir, entries, unlisted) -> str:
     unchanged files in a run that keeps one. A plain loop: for many small
     files it was nine times faster here than a thread pool (1.3 s for 100,000
     files)."""
-    digest = _InputsDigest(corpus_dir)
+    digest = _InputsDigest(entries)
     shas = iter(sha256_files(corpus_dir, [f for f, special in entries.rows("file", "special")
                                           if not special]))
     for file, special in entries.rows("file", "special"):
@@ -461,7 +463,7 @@ def build(corpus_dir=None, out_dir=None, rules_path=None, jobs=None, force=False
     corpus_dir = Path(corpus_dir or paths.RAW)
     out_dir = Path(out_dir or paths.PROCESSED)
     listing = list_files(corpus_dir)
-    entries = read_manifest(corpus_dir, listing)
+    entries = read_manifest(corpus_dir, listing, remember=out_dir / MANIFEST_KEPT)
     rules = load_rules(rules_path or paths.CLEANING_RULES, corpus_dir / paths.CORPUS_RULES_NAME)
     unlisted = unlisted_files(entries, listing)
     del listing  # every file's name: not needed from here on
@@ -485,6 +487,7 @@ def build(corpus_dir=None, out_dir=None, rules_path=None, jobs=None, force=False
     if stamp and {k: v for k, v in stamp.get("key", {}).items() if k != "inputs_sha256"} == key:
         if stage_current(out_dir, STAMP, {**key, "inputs_sha256": _hashed_inputs(
                 corpus_dir, entries, unlisted)}):
+            entries.keep()
             return StageResult(out_dir, True,
                                warnings=warnings + _encoding_warning(stamp.get("counts", {}))
                                + _mojibake_warning(stamp.get("counts", {})))
@@ -492,7 +495,7 @@ def build(corpus_dir=None, out_dir=None, rules_path=None, jobs=None, force=False
     out_dir.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=".build-", dir=out_dir))
     try:
-        digest = _InputsDigest(corpus_dir)
+        digest = _InputsDigest(entries)
         counts = _run(entries, corpus_dir, rules, unlisted, tmp, jobs, progress, digest)
         before = (read_stamp(out_dir, STAMP) or {}).get("counts", {}).get("documents", 0)
         if not counts["documents"] and before and not allow_empty:
@@ -505,6 +508,7 @@ def build(corpus_dir=None, out_dir=None, rules_path=None, jobs=None, force=False
         key["inputs_sha256"] = digest.hexdigest(unlisted)
         written, unchanged = publish(tmp, out_dir, {f"{n}.parquet": counts[n] for n in TABLES},
                                      key, STAMP, {"counts": counts["summary"]})
+        entries.keep()
         return StageResult(out_dir, False, written, unchanged, counts["summary"],
                            warnings + _encoding_warning(counts["summary"])
                            + _mojibake_warning(counts["summary"]))

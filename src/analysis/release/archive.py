@@ -55,7 +55,8 @@ DERIVED_DIRS = ("data/processed", "reports")  # rebuilt by `analysis report`
 # What using a release folder leaves in it (an environment, caches, notebook
 # checkpoints): verify never copies them, so they neither count nor run.
 WORKING_FILES = (".git", ".venv", "dist", "__pycache__", "*.egg-info", ".ipynb_checkpoints",
-                 ".pytest_cache", ".checksums.json", ".checksums.parquet")
+                 ".pytest_cache", ".checksums.json", ".checksums.parquet",
+                 ".manifest.arrow")
 MANIFEST_TEXT = ("name", "version", "commit", "codebook_version")  # and "files"
 SHA256 = re.compile(r"[0-9a-f]{64}")
 
