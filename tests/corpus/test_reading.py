@@ -238,10 +238,15 @@ def test_a_kept_manifest_is_read_back_only_while_its_bytes_folder_and_code_are_u
     monkeypatch.setattr(manifest, "_read_rows_checked", _never_checked)
     again = read_manifest(corpus, remember=kept)
     assert list(again.rows(*fields)) == list(first.rows(*fields))
-    assert list(again) == list(first) and len(again) == 7
+    rows = list(first)
+    assert list(again) == rows and len(again) == 7
+    assert again[2:7] == rows[2:7] and again[-1] == rows[6] and again[::3] == rows[::3]
+    assert again.take([0, 4, 5]) == [rows[0], rows[4], rows[5]]
+    first.spill(tmp_path / "spilled.arrow")  # the build reads its rows from a file too
+    assert first._blocks is None and list(first) == rows and first[3:5] == rows[3:5]
     assert again.source_sha256 == first.source_sha256 == hashlib.sha256(
         (corpus / "manifest.csv").read_bytes()).hexdigest()
-    assert [t.schema for t in again._blocks] == [t.schema for t in first._blocks]
+    assert again._blocks is None and again._starts == [0, 3, 6, 7]  # read from the file
 
     # anything the rows depend on changed: checked again
     text = (corpus / "manifest.csv").read_text(encoding="utf-8")

@@ -71,10 +71,13 @@ class Entry:
 
 class Manifest(Sequence):
     """The rows of a manifest, held as Arrow columns in blocks of BLOCK rows
-    rather than as an object per row (about a fifth of the memory: a build
-    holds its manifest from start to end): an Entry is made when a row is
-    asked for. ``manifest[i]`` is an Entry, ``manifest[i:j]`` and
-    ``take(positions)`` lists of them; iterating makes them one at a time.
+    rather than as an object per row (about a fifth of the memory): an Entry
+    is made when a row is asked for. ``manifest[i]`` is an Entry,
+    ``manifest[i:j]`` and ``take(positions)`` lists of them; iterating makes
+    them one at a time. The blocks are in memory while the rows are read and
+    checked; once written to an Arrow file (``spill``, or a manifest kept by
+    read_manifest), they are read from it as they are asked for, one block
+    held at a time, so that a run holds no row of its manifest for long.
     ``source_sha256``: the SHA-256 of the manifest's bytes as read."""
 
     BLOCK = 8192
@@ -85,6 +88,8 @@ class Manifest(Sequence):
         self.meta_keys = tuple(meta_keys)
         self._blocks, self._starts = [], [0]  # tables, and the first row of each
         self._pending = []  # rows not yet in a block, as tuples
+        self._file = None  # the Arrow file the blocks are read from, once written
+        self._last = (-1, None)  # the block read from it last
         self.source_sha256 = ""
         self._remembered = None  # where to keep these rows, when checked afresh
 
@@ -94,6 +99,63 @@ class Manifest(Sequence):
         if self._remembered is not None:
             self._remembered.save(self)
             self._remembered = None
+
+    def spill(self, path) -> None:
+        """Write the blocks to the Arrow file ``path`` and read them from
+        there from now on."""
+        if self._file is None:
+            self.write(path, {})
+            self._open(path)
+
+    def write(self, path, key: dict) -> None:
+        """Write the rows to ``path`` (atomically): an Arrow file, one batch
+        per block, with ``key`` and the blocks' sizes in its metadata."""
+        self._seal()
+        names = (*self._FIELDS, *self.meta_keys)
+        plain = pa.schema([(n, pa.int64() if n == "line" else pa.string()) for n in names])
+        meta = {"key": json.dumps(key, sort_keys=True), "meta_keys": json.dumps(self.meta_keys),
+                "blocks": json.dumps(np.diff(self._starts).tolist())}
+        tmp = temp_path_beside(path)
+        try:
+            with pa.OSFile(str(tmp), "wb") as f, pa.ipc.new_file(
+                    f, plain.with_metadata(meta),
+                    options=pa.ipc.IpcWriteOptions(compression="zstd")) as w:
+                for b in range(len(self._starts) - 1):
+                    w.write_batch(self._block(b).cast(plain).combine_chunks().to_batches()[0])
+            os.replace(tmp, path)
+        finally:
+            tmp.unlink(missing_ok=True)
+
+    @classmethod
+    def written(cls, path, key: dict):
+        """The manifest written to ``path`` under ``key``, or None when the
+        file has another key. Raises OSError or ArrowException when it
+        cannot be read."""
+        reader = pa.ipc.open_file(pa.OSFile(str(path)))
+        meta = reader.schema.metadata or {}
+        if json.loads(meta.get(b"key", b"{}")) != key:
+            return None
+        entries = cls(json.loads(meta[b"meta_keys"]))
+        entries._blocks = None
+        entries._starts = np.concatenate(([0], np.cumsum(json.loads(meta[b"blocks"]),
+                                                          dtype=np.int64))).tolist()
+        if len(entries._starts) - 1 != reader.num_record_batches:
+            raise ValueError(f"{path}: not as written")
+        entries._file = reader
+        return entries
+
+    def _open(self, path) -> None:
+        self._file = pa.ipc.open_file(pa.OSFile(str(path)))
+        self._blocks, self._last = None, (-1, None)
+
+    def _block(self, b: int) -> pa.Table:
+        """Block ``b``: from memory, or read from the file (kept until
+        another block is asked for)."""
+        if self._file is None:
+            return self._blocks[b]
+        if self._last[0] != b:
+            self._last = (b, pa.Table.from_batches([self._file.get_batch(b)]))
+        return self._last[1]
 
     def append(self, doc_id: str, file: str, line: int, sha256: str, encoding: str,
                meta: tuple, special: str) -> None:
@@ -105,6 +167,7 @@ class Manifest(Sequence):
     def _seal(self) -> None:
         if not self._pending:
             return
+        assert self._file is None, "rows added to a manifest already written"
         columns = list(zip(*self._pending))
         self._pending = []
         names = (*self._FIELDS, *self.meta_keys)
@@ -127,7 +190,8 @@ class Manifest(Sequence):
         for a key the manifest has no column for) row by row, as tuples: a
         pass over a few fields without making an Entry per row."""
         self._seal()
-        for table in self._blocks:
+        for b in range(len(self._starts) - 1):
+            table = self._block(b)
             yield from zip(*(_values(table[name]) if name in table.column_names
                              else [None] * table.num_rows for name in names))
 
@@ -142,11 +206,11 @@ class Manifest(Sequence):
         """The Entries of rows [lo, hi)."""
         self._seal()
         out = []
-        for b, table in enumerate(self._blocks):
+        for b in range(len(self._starts) - 1):
             start, end = self._starts[b], self._starts[b + 1]
             if end > lo and start < hi:
                 first = max(lo, start)
-                out += self._entries(table.slice(first - start, min(hi, end) - first))
+                out += self._entries(self._block(b).slice(first - start, min(hi, end) - first))
         return out
 
     def __getitem__(self, index):
@@ -161,8 +225,8 @@ class Manifest(Sequence):
 
     def __iter__(self):
         self._seal()
-        for table in self._blocks:
-            yield from self._entries(table)
+        for b in range(len(self._starts) - 1):
+            yield from self._entries(self._block(b))
 
     def take(self, positions) -> list:
         """The Entries of the rows at ``positions`` (ascending)."""
@@ -172,7 +236,7 @@ class Manifest(Sequence):
         out = []
         for b in np.unique(block_of).tolist():
             local = positions[block_of == b] - self._starts[b]
-            out += self._entries(self._blocks[b].take(pa.array(local)))
+            out += self._entries(self._block(b).take(pa.array(local)))
         return out
 
 
@@ -341,10 +405,11 @@ class _Remembered:
     the manifest's bytes, the digest of the corpus folder's listing (which
     files exist, and which are links, FIFOs or devices), and this module's
     code. A manifest is a function of these, so when the key matches, the
-    rows are read back (0.07 s for 100,000 rows, the key's hashing included,
-    where checking them takes 0.8-0.9 s) and otherwise checked again. Only a manifest without problems is
-    kept. The file holds a hint only: lost, stale or unreadable, it costs
-    time, never a row. ``entries`` is the kept manifest, or None."""
+    rows are read back from the file as they are asked for (opening it and
+    making the key take 0.07 s at 100,000 rows, where checking the rows
+    takes 0.8-0.9 s), and otherwise checked again. Only a manifest without
+    problems is kept. The file holds a hint only: lost, stale or unreadable,
+    it costs time, never a row. ``entries`` is the kept manifest, or None."""
 
     FORMAT = "1"
 
@@ -358,26 +423,12 @@ class _Remembered:
                     "listing_sha256": listing.digest(),
                     "code_sha256": code_fingerprint("corpus.manifest"),
                     "python": f"{sys.version_info.major}.{sys.version_info.minor}"}
-        self.entries = None
         try:
-            with pa.OSFile(str(self.file)) as f:
-                reader = pa.ipc.open_file(f)
-                meta = reader.schema.metadata or {}
-                if json.loads(meta.get(b"key", b"{}")) == self.key:
-                    self.entries = self._manifest(reader, json.loads(meta[b"meta_keys"]))
+            self.entries = Manifest.written(self.file, self.key)
         except (OSError, ValueError, KeyError, pa.ArrowException):
             self.entries = None
-
-    def _manifest(self, reader, meta_keys: list) -> Manifest:
-        entries = Manifest(meta_keys)
-        for i in range(reader.num_record_batches):
-            block = pa.Table.from_batches([reader.get_batch(i)])
-            entries._add_block(pa.Table.from_arrays(
-                [c if name in Manifest._PLAIN else c.dictionary_encode()
-                 for name, c in zip(block.column_names, block.columns)],
-                names=block.column_names))
-        entries.source_sha256 = self.key["manifest_sha256"]
-        return entries
+        if self.entries is not None:
+            self.entries.source_sha256 = self.key["manifest_sha256"]
 
     def save(self, entries: Manifest) -> None:
         """Keep ``entries`` when they were read from the bytes the key names
@@ -385,23 +436,10 @@ class _Remembered:
         if entries.source_sha256 != self.key["manifest_sha256"] or \
                 not self.file.parent.is_dir():
             return  # the manifest changed while it was read: not what the key names
-        entries._seal()
-        fields = [pa.field("line", pa.int64()) if name == "line" else pa.field(name, pa.string())
-                  for name in (*Manifest._FIELDS, *entries.meta_keys)]
-        schema = pa.schema(fields, metadata={"key": json.dumps(self.key, sort_keys=True),
-                                             "meta_keys": json.dumps(entries.meta_keys)})
-        tmp = temp_path_beside(self.file)
         try:
-            with pa.OSFile(str(tmp), "wb") as f, pa.ipc.new_file(
-                    f, schema, options=pa.ipc.IpcWriteOptions(compression="zstd")) as w:
-                for block in entries._blocks:  # one batch per block, as they were
-                    w.write_batch(block.cast(schema.remove_metadata()).combine_chunks()
-                                  .to_batches()[0])
-            os.replace(tmp, self.file)
+            entries.write(self.file, self.key)
         except (OSError, pa.ArrowException):
             pass  # not kept: the next run checks the rows again
-        finally:
-            tmp.unlink(missing_ok=True)
 
 
 class _FirstRows:
