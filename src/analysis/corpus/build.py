@@ -421,10 +421,11 @@ def recurring_lines(entries, corpus_dir, rules, jobs) -> frozenset:
 
 
 class _InputsDigest:
-    """One SHA-256 over the manifest's (as read), each listed file's checksum
-    (or what it is, when not a regular file), and the names of unlisted files
-    and why they are set aside (they change the quarantine table); fed row by
-    row, so that no list of checksums is held."""
+    """One SHA-256 over the manifest's own SHA-256 (of its bytes as they were
+    read), each listed file's checksum (or what it is, when not a regular
+    file), and the names of unlisted files and why they are set aside (they
+    change the quarantine table); fed row by row, so that no list of
+    checksums is held."""
 
     def __init__(self, entries):
         self.h = hashlib.sha256(f"manifest\0{entries.source_sha256}".encode())
