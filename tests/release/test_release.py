@@ -23,6 +23,7 @@ from analysis.core.errors import InputError
 from analysis.release import archive as release_archive
 from analysis.release.archive import MANIFEST, NAME, write_archive
 from analysis.release.citation import placeholders, read_citation
+from analysis.workflow import CACHES
 from conftest import run_cli
 
 IDENTITY = {"GIT_AUTHOR_NAME": "Release Test", "GIT_AUTHOR_EMAIL": "release@example.org",
@@ -171,6 +172,8 @@ def test_a_release_archives_and_lists_exactly_the_tracked_files_and_outputs(rele
     # ignored files stay out, and out of the outputs (the build sets aside a
     # file it finds in data/raw that the manifest does not list)
     assert not set(IGNORED) & set(files)
+    # and so do the working files the rebuild leaves in data/processed
+    assert not {f"data/processed/{c}" for c in CACHES} & set(files)
     with tarfile.open(archive) as tar:
         quarantine = pq.read_table(io.BytesIO(tar.extractfile(
             f"{TOP}/data/processed/quarantine.parquet").read())).to_pandas()

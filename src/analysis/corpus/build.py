@@ -16,7 +16,6 @@ writes nothing at all.
 
 import gc
 import hashlib
-import os
 import re
 import shutil
 import sys

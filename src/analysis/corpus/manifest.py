@@ -371,7 +371,7 @@ def read_manifest(corpus_dir, listing: Listing | None = None, remember=None) -> 
         except UnicodeDecodeError as e:
             raise InputError(f"{path}: not UTF-8 text ({e}); save the manifest as UTF-8 "
                              "CSV.") from None
-        text.read()  # to the end, so that every byte is hashed
+    # the rows were read to the end of the file, so every byte was hashed
     entries.source_sha256 = hashed.hexdigest()
     entries._remembered = remembered
     return entries
