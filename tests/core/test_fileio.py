@@ -1,5 +1,6 @@
 """CSV that a spreadsheet cannot turn into a formula, and reads back whole."""
 
+import numpy as np
 import pandas as pd
 
 from analysis.core.fileio import csv_bytes, from_spreadsheet, spreadsheet_safe
@@ -107,6 +108,28 @@ def test_many_files_are_looked_up_in_blocks_and_a_deleted_file_is_forgotten(tmp_
     assert got == truth[:2] + truth[3:5] + [hashlib.sha256(b"edited").hexdigest()] + truth[6:]
     assert reads[8:] == [str(corpus / names[5])]  # only the edited file was read again
     remembered = pq.read_table(cache).to_pydict()
-    assert remembered["path"] == sorted(str(corpus / n) for n in left)
-    assert [s.hex() for s in remembered["sha256"]] == [
-        dict(zip(left, got))[n] for n in sorted(left, key=lambda n: str(corpus / n))]
+    assert dict(zip(remembered["path"], (s.hex() for s in remembered["sha256"]))) == {
+        str(corpus / n): sha for n, sha in zip(left, got)}
+
+
+def test_files_whose_search_numbers_are_alike_are_told_apart_by_their_signatures(
+        tmp_path, monkeypatch):
+    import hashlib
+
+    from analysis.core import fileio
+
+    monkeypatch.setattr(fileio, "_SETTLED_NS", 0)
+    reads = _counting(monkeypatch)
+    corpus, cache = tmp_path / "corpus", tmp_path / ".checksums.parquet"
+    corpus.mkdir()
+    names = [f"a{i}.txt" for i in range(6)]
+    for i, name in enumerate(names):
+        (corpus / name).write_text(f"article {i}")
+    truth = [hashlib.sha256(f"article {i}".encode()).hexdigest() for i in range(6)]
+    with fileio.remembered_checksums(cache):
+        assert fileio.sha256_files(corpus, names) == truth
+    # every file given the same search number: the signatures still tell them apart
+    monkeypatch.setattr(fileio, "_file_keys", lambda sigs: np.zeros(len(sigs), np.uint64))
+    with fileio.remembered_checksums(cache) as c:
+        assert len(c.sigs) == 6 and fileio.sha256_files(corpus, names[::-1]) == truth[::-1]
+    assert len(reads) == 6

@@ -17,11 +17,11 @@ from pathlib import Path
 
 import numpy as np
 import pyarrow as pa
-import pyarrow.compute as pc
 import pyarrow.parquet as pq
 import yaml
 
 from .errors import InputError
+from .lookup import sorted_rows
 from .parquet import stream_batches
 
 _CHUNK = 1 << 20
@@ -73,52 +73,75 @@ _REMEMBERED: list = []
 # A file changed less than this long ago may change again within its
 # timestamps' resolution without them moving: its checksum is not remembered.
 _SETTLED_NS = 2_000_000_000
-# what the cache remembers of a file, as ``os.stat`` says it
-_SIGNATURE = ("size", "mtime_ns", "ctime_ns", "ino", "dev")
+# what the cache remembers of a file, as ``os.stat`` says it: first what
+# names the file (inode and device), then what changes with its bytes
+_SIGNATURE = np.dtype([("ino", "<u8"), ("dev", "<u8"), ("size", "<i8"),
+                       ("mtime_ns", "<i8"), ("ctime_ns", "<i8")])
 # keys looked up together by ``sha256_many``: what is held at once
 _LOOKUP_BLOCK = 8_192
 
 
+def _signatures(stats) -> np.ndarray:
+    return np.array([(s.st_ino, s.st_dev, s.st_size, s.st_mtime_ns, s.st_ctime_ns)
+                     for s in stats], _SIGNATURE)
+
+
+def _file_keys(sigs: np.ndarray) -> np.ndarray:
+    """One number per inode and device, to search by (``lookup.sorted_rows``)."""
+    with np.errstate(over="ignore"):
+        return sigs["ino"] * np.uint64(0x9E3779B97F4A7C15) ^ sigs["dev"]
+
+
 class ChecksumCache:
-    """SHA-256 of files remembered by what ``stat`` says of them (size,
-    modification and change times, inode, device) in a Parquet file, so a run
+    """SHA-256 of files remembered by what ``stat`` says of them (inode,
+    device, size, modification and change times) in a Parquet file, so a run
     with nothing changed reads no file twice. The change time cannot be set
     back by ``touch`` or a copy that keeps modification times, so an edited
     file always misses the cache; a file changed in the last two seconds is
     hashed and not remembered. The file holds hints only: a lost or stale
     cache costs time, never a wrong checksum of a changed file.
 
-    What was read is held as Arrow columns with a sorted array of the paths'
-    hashes to find a row (about 160 bytes a file, where a dict of lists took
-    570); what a run learns is held in a dict until ``save``."""
+    A file is found by its inode and device, which ``stat`` gives anyway, so
+    the paths the file also holds (to forget deleted files) are not read:
+    what is held is the signatures sorted by inode and the checksums, 80
+    bytes a file. What a run learns is held in a dict by path until ``save``."""
 
-    VERSION = b"2"
+    VERSION = b"3"
 
     def __init__(self, path):
         self.path = Path(path)
         self.changed = False
-        self.learnt = {}  # path: [*signature, sha] or None (forgotten)
-        parts = []
+        self.learnt = {}  # path: (signature, sha)
         try:
-            schema = pq.read_schema(self.path)
-            if (schema.metadata or {}).get(b"version") == self.VERSION and \
-                    schema.remove_metadata().equals(_CACHE_SCHEMA):
-                parts = list(stream_batches(self.path, _CACHE_GROUP_ROWS))
-        except (OSError, ValueError, pa.ArrowException):
-            parts = []  # no cache, or not one this code wrote: start afresh
-        # one array per column (a take from a chunked one joins its chunks each time)
-        self.paths = pa.concat_arrays([b.column("path") for b in parts]
-                                      or [pa.array([], pa.string())])
-        self.shas = pa.concat_arrays([b.column("sha256") for b in parts]
-                                     or [pa.array([], pa.binary(32))])
-        self.sigs = np.concatenate(
-            [np.column_stack([b.column(c).to_numpy() for c in _SIGNATURE]) for b in parts]
-            or [np.zeros((0, len(_SIGNATURE)), np.int64)])
-        del parts
-        hashes = np.fromiter((hash(k) for b in _blocks(self.paths) for k in b.to_pylist()),
-                             np.int64, len(self.paths))
-        self.order = np.argsort(hashes, kind="stable")
-        self.hashes = hashes[self.order]
+            self.sigs, self.shas = self._read()
+            self.loaded = True
+        except (OSError, ValueError, KeyError, pa.ArrowException):
+            # no cache, or not one this code wrote: start afresh
+            self.sigs, self.shas = np.zeros(0, _SIGNATURE), np.zeros((0, 32), np.uint8)
+            self.loaded = False
+        self.keys = _file_keys(self.sigs)
+
+    def _read(self):
+        f = pq.ParquetFile(self.path, pre_buffer=False)  # as stream_batches reads
+        if (f.schema_arrow.metadata or {}).get(b"version") != self.VERSION or \
+                not f.schema_arrow.remove_metadata().equals(_CACHE_SCHEMA):
+            raise ValueError("not this version's cache")
+        sigs = np.empty(f.metadata.num_rows, _SIGNATURE)
+        shas = np.empty((f.metadata.num_rows, 32), np.uint8)
+        at = 0
+        for batch in f.iter_batches(_CACHE_GROUP_ROWS, columns=[*_SIGNATURE.names, "sha256"],
+                                    use_threads=False):
+            n = batch.num_rows
+            for name in _SIGNATURE.names:
+                sigs[name][at:at + n] = batch.column(name).to_numpy()
+            sha = batch.column("sha256")
+            shas[at:at + n] = np.frombuffer(sha.buffers()[1], np.uint8,
+                                            n * 32, sha.offset * 32).reshape(n, 32)
+            at += n
+        keys = _file_keys(sigs)
+        if len(keys) > 1 and not (keys[1:] >= keys[:-1]).all():
+            raise ValueError("not sorted as this code writes it")
+        return sigs, shas
 
     def sha256(self, path) -> str:
         return self.sha256_in(os.path.abspath(path))
@@ -134,69 +157,61 @@ class ChecksumCache:
             out += self._block(keys[lo:lo + _LOOKUP_BLOCK])
         return out
 
-    def _block(self, keys: list) -> list:
-        stats = [os.stat(k) for k in keys]
-        rows = self._rows(keys)
-        found = rows[rows >= 0]
-        read = iter(zip(self.sigs[found].tolist(),
-                        self.shas.take(pa.array(found, pa.int64())).to_pylist()))
+    def _block(self, paths: list) -> list:
+        stats = [os.stat(p) for p in paths]
+        sigs = _signatures(stats)
+        rows = self._rows(sigs)
+        hexes = self.shas[rows[rows >= 0]].tobytes().hex()
+        found = iter([hexes[i:i + 64] for i in range(0, len(hexes), 64)])
         out = []
-        for key, st, row in zip(keys, stats, rows.tolist()):
-            # what this run learnt of the file (None: forgotten), else what was read
-            stored = next(read) if row >= 0 else None
-            if key in self.learnt:
-                known = self.learnt[key]
-            else:
-                known = stored and [*stored[0], stored[1].hex()]
+        for path, st, sig, row in zip(paths, stats, sigs.tolist(), rows.tolist()):
+            stored = next(found) if row >= 0 else None
+            if path in self.learnt:  # what this run learnt of the file comes first
+                known = self.learnt[path]
+                stored = known[1] if known[0] == sig else None
             if not stat.S_ISREG(st.st_mode):
-                out.append(_hash_file(key))  # a FIFO or device: never remembered
-                continue
-            sig = [st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino, st.st_dev]
-            if known is not None and known[:5] == sig:
-                out.append(known[5])
-                continue
-            sha = _hash_file(key)
-            if time.time_ns() - max(st.st_mtime_ns, st.st_ctime_ns) > _SETTLED_NS:
-                self.learnt[key] = [*sig, sha]
-                self.changed = True
-            elif known is not None:
-                self.learnt[key] = None
-                self.changed = True
-            out.append(sha)
+                out.append(_hash_file(path))  # a FIFO or device: never remembered
+            elif stored is not None:
+                out.append(stored)
+            else:
+                out.append(self._learn(path, st, sig))
         return out
 
-    def _rows(self, keys: list) -> np.ndarray:
-        """Each key's row in the table read, or -1."""
-        rows = np.full(len(keys), -1, np.int64)
-        if not len(self.hashes):
-            return rows
-        hashes = np.fromiter(map(hash, keys), np.int64, len(keys))
-        at = np.minimum(np.searchsorted(self.hashes, hashes), len(self.hashes) - 1)
-        maybe = np.flatnonzero(self.hashes[at] == hashes)
-        # a hash is not the path: check it (a collision only costs a hashing)
-        paths = self.paths.take(pa.array(self.order[at[maybe]])).to_pylist()
-        for i, path in zip(maybe.tolist(), paths):
-            if path == keys[i]:
-                rows[i] = self.order[at[i]]
-        return rows
+    def _learn(self, path: str, st, sig: tuple) -> str:
+        sha = _hash_file(path)
+        # a file changed just now is not remembered; a row of what it held
+        # before is harmless (its change time differs) and goes when it settles
+        if time.time_ns() - max(st.st_mtime_ns, st.st_ctime_ns) > _SETTLED_NS:
+            self.learnt[path] = (sig, sha)
+            self.changed = True
+        return sha
+
+    def _rows(self, sigs: np.ndarray) -> np.ndarray:
+        """Each signature's row in the table read, or -1."""
+        return sorted_rows(self.keys, _file_keys(sigs),
+                           lambda rows, at: self.sigs[rows] == sigs[at])
 
     def save(self) -> None:
         """Write the cache (atomically) when it learnt something and its
         folder exists; entries of files that no longer exist are dropped."""
         if not self.changed or not self.path.parent.is_dir():
             return
-        keep = np.fromiter((k not in self.learnt and os.path.exists(k)
-                            for b in _blocks(self.paths) for k in b.to_pylist()),
-                           bool, len(self.paths))
-        new = sorted((k, v) for k, v in self.learnt.items() if v and os.path.exists(k))
-        cols = {"path": [k for k, _ in new],
-                **{c: [v[i] for _, v in new] for i, c in enumerate(_SIGNATURE)},
-                "sha256": [bytes.fromhex(v[5]) for _, v in new]}
-        old = pa.table([self.paths, *map(np.ascontiguousarray, self.sigs.T), self.shas],
-                       schema=_CACHE_SCHEMA)
-        table = pa.concat_tables([old.filter(pa.array(keep)),
-                                  pa.table(cols, schema=_CACHE_SCHEMA)])
-        table = table.take(pc.sort_indices(table, sort_keys=[("path", "ascending")]))
+        kept = []  # the rows read, less those of files learnt again or gone
+        for batch in stream_batches(self.path, _CACHE_GROUP_ROWS) if self.loaded else ():
+            keep = [p not in self.learnt and os.path.exists(p)
+                    for p in batch.column("path").to_pylist()]
+            kept.append(pa.Table.from_batches([batch]).filter(pa.array(keep, pa.bool_())))
+        new = sorted((p, v) for p, v in self.learnt.items() if v and os.path.exists(p))
+        sigs = np.array([v[0] for _, v in new], _SIGNATURE)
+        added = pa.table({"path": pa.array([p for p, _ in new], pa.string()),
+                          **{c: sigs[c] for c in _SIGNATURE.names},
+                          "sha256": pa.array([bytes.fromhex(v[1]) for _, v in new],
+                                             pa.binary(32))}, schema=_CACHE_SCHEMA)
+        table = pa.concat_tables([*kept, added]).combine_chunks()
+        sigs = np.empty(table.num_rows, _SIGNATURE)
+        for c in _SIGNATURE.names:
+            sigs[c] = table.column(c).to_numpy()
+        table = table.take(pa.array(np.argsort(_file_keys(sigs), kind="stable")))
         table = table.replace_schema_metadata({"version": self.VERSION})
         tmp = temp_path_beside(self.path)
         try:
@@ -209,14 +224,9 @@ class ChecksumCache:
 
 # rows per row group of the cache file, and per batch read back
 _CACHE_GROUP_ROWS = 65_536
-_CACHE_SCHEMA = pa.schema([("path", pa.string()), *((c, pa.int64()) for c in _SIGNATURE),
+_CACHE_SCHEMA = pa.schema([("path", pa.string()),
+                           *((c, pa.from_numpy_dtype(_SIGNATURE[c])) for c in _SIGNATURE.names),
                            ("sha256", pa.binary(32))])
-
-
-def _blocks(array, size: int = _CACHE_GROUP_ROWS):
-    """An Arrow array in slices of ``size`` (by default, as the cache file's row groups)."""
-    for lo in range(0, len(array), size):
-        yield array.slice(lo, size)
 
 
 @contextmanager
