@@ -296,3 +296,61 @@ def test_a_build_with_nothing_changed_reads_its_kept_manifest(tmp_path, monkeypa
     assert (out / MANIFEST_KEPT).exists()
     monkeypatch.setattr(manifest, "_read_rows_checked", _never_checked)
     assert build(corpus, out, jobs=1).up_to_date
+
+
+def test_the_folder_listing_finds_every_file_in_any_name_and_says_what_is_left_over(
+        tmp_path, monkeypatch):
+    import os
+
+    from analysis.corpus.readers import unlisted_files
+
+    monkeypatch.setattr(manifest.Listing, "CHUNK", 3)  # names taken in three at a time
+    corpus = tmp_path / "corpus"
+    (corpus / "2021" / "may").mkdir(parents=True)
+    names = ["a.txt", "2021/b.txt", "2021/may/c.html", "2021/may/d.txt", "é.txt",
+             os.fsdecode(b"latin-\xe9.txt")]  # a name that is not UTF-8
+    for name in names + ["stray.txt", "2021/may/.hidden", "README.md"]:
+        (corpus / name).write_bytes(b"text")
+    (corpus / "linked.txt").symlink_to(corpus / "a.txt")
+    rows = [("d1", "a.txt"), ("d2", "2021/may/d.txt"), ("d3", "é.txt")]
+    (corpus / "manifest.csv").write_text("doc_id,file\n" + "".join(f"{d},{f}\n" for d, f in rows))
+
+    listing = manifest.list_files(corpus)
+    assert len(listing) == len(names) + 4 and listing.special == {"linked.txt": "symbolic link"}
+    found = listing.find(names + ["missing.txt", "2021", "linked.txt"])
+    assert (found[:len(names)] >= 0).all() and len(set(found[:len(names)])) == len(names)
+    assert found[len(names):].tolist() == [-1, -1, -1]
+    assert listing.has_file("manifest.csv") and not listing.has_file("Manifest.csv")
+    assert listing.file_set() == set(names) | {"stray.txt", "2021/may/.hidden", "README.md",
+                                               "manifest.csv"}
+    # every name with the same hash: the names themselves still tell them apart
+    monkeypatch.setattr(manifest, "hash", lambda s: 7, raising=False)
+    alike = manifest.list_files(corpus)
+    assert (alike.hashes == 7).all() and alike.digest() == listing.digest()
+    assert [alike.names[i].as_py() for i in alike.find(names[::-1])] == [
+        os.fsencode(n) for n in names[::-1]]
+
+    entries = read_manifest(corpus, alike)
+    left = unlisted_files(entries, alike)
+    assert [(q.file, q.reason) for q in left] == sorted(
+        [(n, "unlisted") for n in ("2021/b.txt", "2021/may/c.html", names[-1], "stray.txt")]
+        + [("linked.txt", "not_regular_file")])
+
+
+def test_the_listing_digest_changes_with_any_name_or_kind_and_not_with_the_walk_order(
+        tmp_path):
+    corpus = tmp_path / "c"
+    corpus.mkdir()
+    for name in ("b.txt", "a.txt", "ab.txt"):
+        (corpus / name).write_text("x")
+    first = manifest.list_files(corpus).digest()
+    empty = manifest.Listing([])
+    assert empty.find(["a.txt"]).tolist() == [-1] and empty.digest() != first
+    assert manifest.Listing(["ab.txt", "a.txt", "b.txt"]).digest() == first
+    assert manifest.Listing(["a.txtab.txt", "b.txt"]).digest() != first  # names kept apart
+    (corpus / "c.txt").write_text("x")
+    assert manifest.list_files(corpus).digest() != first
+    (corpus / "c.txt").unlink()
+    (corpus / "c.txt").symlink_to(corpus / "a.txt")
+    linked = manifest.list_files(corpus)
+    assert linked.digest() != first and len(linked) == 3
