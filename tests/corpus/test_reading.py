@@ -354,3 +354,12 @@ def test_the_listing_digest_changes_with_any_name_or_kind_and_not_with_the_walk_
     (corpus / "c.txt").symlink_to(corpus / "a.txt")
     linked = manifest.list_files(corpus)
     assert linked.digest() != first and len(linked) == 3
+
+
+def test_a_listing_given_is_used_even_when_it_holds_no_file(tmp_path, monkeypatch):
+    def walked(_):
+        raise AssertionError("the folder was listed again")
+
+    monkeypatch.setattr(manifest, "list_files", walked)
+    with pytest.raises(InputError, match="no manifest"):
+        read_manifest(tmp_path, manifest.Listing([]))

@@ -407,7 +407,7 @@ def read_manifest(corpus_dir, listing: Listing | None = None, remember=None) -> 
     """
     corpus_dir = Path(corpus_dir)
     path = corpus_dir / "manifest.csv"
-    listing = listing or list_files(corpus_dir)
+    listing = list_files(corpus_dir) if listing is None else listing
     if not listing.has_file("manifest.csv"):
         kind = listing.special.get("manifest.csv")
         raise InputError(
