@@ -113,13 +113,13 @@ class ChecksumCache:
         self.changed = False
         self.learnt = {}  # path: (signature, sha)
         try:
-            self.sigs, self.shas = self._read()
+            self.sigs, self.shas, self.keys = self._read()
             self.loaded = True
         except (OSError, ValueError, KeyError, pa.ArrowException):
             # no cache, or not one this code wrote: start afresh
             self.sigs, self.shas = np.zeros(0, _SIGNATURE), np.zeros((0, 32), np.uint8)
+            self.keys = _file_keys(self.sigs)
             self.loaded = False
-        self.keys = _file_keys(self.sigs)
 
     def _read(self):
         f = pq.ParquetFile(self.path, pre_buffer=False)  # as stream_batches reads
@@ -141,7 +141,7 @@ class ChecksumCache:
         keys = _file_keys(sigs)
         if len(keys) > 1 and not (keys[1:] >= keys[:-1]).all():
             raise ValueError("not sorted as this code writes it")
-        return sigs, shas
+        return sigs, shas, keys
 
     def sha256(self, path) -> str:
         return self.sha256_in(os.path.abspath(path))
