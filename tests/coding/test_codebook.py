@@ -208,3 +208,75 @@ def test_a_codebook_must_say_which_languages_its_indicators_cover(tmp_path):
     assert "must list the languages the indicators cover" in msg
     msg = _refusal(tmp_path, _replace("languages: [en, zh]\n", "languages: [English]\n"))
     assert "e.g. languages: [en, zh]" in msg
+
+
+def _scan_rows(m, text: str) -> list:
+    return sorted(m.scan(text.encode("utf-8")).tolist())
+
+
+def test_a_compiled_database_is_kept_on_disk_and_loaded_instead_of_compiled(tmp_path,
+                                                                            monkeypatch):
+    """A codebook's database is compiled once: another process (here a new
+    Matcher) loads it from the cache folder and finds the same matches."""
+    from analysis.coding import engine
+
+    monkeypatch.setattr(engine, "DATABASES", tmp_path / "hs")
+    text = "She sued him for defamation; the court said the witch hunt was no smear."
+    first = engine.Matcher(BOOK)
+    kept = list((tmp_path / "hs").glob("*.hsdb"))
+    assert len(kept) == 1 and kept[0].stat().st_size > 0
+
+    def refuse(*a):
+        raise AssertionError("compiled again, not loaded")
+
+    monkeypatch.setattr(engine, "_compile", refuse)
+    second = engine.Matcher(BOOK)
+    assert _scan_rows(second, text) == _scan_rows(first, text) != []
+    assert second.matches(b"defamation suit\0", [0])[0].tolist() == \
+        first.matches(b"defamation suit\0", [0])[0].tolist()
+
+
+def test_a_damaged_or_unwritable_database_cache_only_costs_a_compile(tmp_path, monkeypatch):
+    from analysis.coding import engine
+
+    monkeypatch.setattr(engine, "DATABASES", tmp_path / "hs")
+    text = "A defamation lawsuit followed the accusations."
+    want = _scan_rows(engine.Matcher(BOOK), text)
+    (path,) = (tmp_path / "hs").glob("*.hsdb")
+    damaged = bytearray(path.read_bytes())
+    damaged[len(damaged) // 2] ^= 0xFF
+    path.write_bytes(bytes(damaged))
+    assert _scan_rows(engine.Matcher(BOOK), text) == want
+    assert path.read_bytes() != bytes(damaged)  # compiled again and kept again
+    path.write_bytes(b"not a database")
+    assert _scan_rows(engine.Matcher(BOOK), text) == want
+    # a cache folder that is a file cannot be written: the matcher still works
+    blocked = tmp_path / "file"
+    blocked.write_text("x")
+    monkeypatch.setattr(engine, "DATABASES", blocked / "hs")
+    assert _scan_rows(engine.Matcher(BOOK), text) == want
+
+
+def test_only_the_most_recently_used_databases_are_kept(tmp_path, monkeypatch):
+    import os
+
+    from analysis.coding import engine
+
+    folder = tmp_path / "hs"
+    monkeypatch.setattr(engine, "DATABASES", folder)
+    monkeypatch.setattr(engine, "KEEP_DATABASES", 2)
+    for n, word in enumerate(["alpha", "beta", "gamma"]):
+        engine._kept_database([rf"\b{word}\b"], [True])
+        for p in folder.glob("*.hsdb"):  # distinct times, oldest first
+            os.utime(p, ns=(p.stat().st_mtime_ns - 10**9,) * 2)
+    assert len(list(folder.glob("*.hsdb"))) == 2
+    engine._kept_database([r"\bbeta\b"], [True])  # used: made the newest
+    engine._kept_database([r"\bdelta\b"], [True])
+    names = sorted(p.name for p in folder.glob("*.hsdb"))
+    compiled = []
+    monkeypatch.setattr(engine, "_compile", lambda e, s: compiled.append(e) or
+                        engine.hyperscan.Database())
+    engine._kept_database([r"\bbeta\b"], [True])
+    engine._kept_database([r"\bdelta\b"], [True])
+    assert compiled == [] and sorted(p.name for p in folder.glob("*.hsdb")) == names
+

@@ -6,14 +6,26 @@ scans a buffer of NUL-separated normalised texts once and returns the
 accepted (indicator, start, end) byte spans.
 """
 
+import hashlib
+import json
+import os
+import platform
 from array import array
+from pathlib import Path
 
 import hyperscan
 import numpy as np
 
+from ..core import paths
+from ..core.fileio import write_bytes_atomic
 from .schema import Codebook, phrase_expression
 
 _matchers: dict = {}
+# Compiled databases kept on disk, by what they were compiled from: a
+# codebook's takes about two seconds to compile, in every process that codes
+# (each worker, each notebook kernel), and milliseconds to load.
+DATABASES = paths.CACHE / "hyperscan"
+KEEP_DATABASES = 16  # the most recently used; older ones are deleted
 
 
 class Matcher:
@@ -59,7 +71,7 @@ class Matcher:
         self.first = np.concatenate(([0], np.cumsum(self.uses)))
         needs_start = np.zeros(len(expressions), dtype=bool)
         needs_start[use_of[self.kind != self.CUE]] = True
-        self.db = _compile(expressions, needs_start)
+        self.db = _kept_database(expressions, needs_start)
         n = len(book.indicators)
         self.applies = np.zeros((n, len(self.guard_names)), dtype=bool)
         for k, ind in enumerate(book.indicators):
@@ -190,6 +202,46 @@ def _compile(expressions: list, needs_start) -> hyperscan.Database:
                flags=[flags | (hyperscan.HS_FLAG_SOM_LEFTMOST if som else 0)
                       for som in needs_start])
     return db
+
+
+def _kept_database(expressions: list, needs_start) -> hyperscan.Database:
+    """``_compile``'s database, loaded from DATABASES when this Hyperscan
+    version compiled the same expressions with the same flags on this kind of
+    machine before; compiled and kept there otherwise. A file that Hyperscan
+    refuses (damaged, or compiled for other processor features) is compiled
+    again; a cache folder that cannot be written only costs the compile."""
+    key = hashlib.sha256(json.dumps({
+        "hyperscan": hyperscan.__version__, "machine": platform.machine(),
+        "expressions": list(expressions), "start": [bool(x) for x in needs_start],
+    }).encode("utf-8")).hexdigest()
+    path = DATABASES / f"{key}.hsdb"
+    try:
+        db = hyperscan.loadb(path.read_bytes(), mode=hyperscan.HS_MODE_BLOCK)
+        db.scratch = hyperscan.Scratch(db)  # checks the database against this machine
+        db.scan(b"")
+        os.utime(path)  # used: kept longer
+        return db
+    except (OSError, hyperscan.error):
+        pass
+    db = _compile(expressions, needs_start)
+    try:
+        write_bytes_atomic(path, hyperscan.dumpb(db))
+        _forget_old(DATABASES)
+    except OSError:
+        pass
+    return db
+
+
+def _forget_old(folder: Path) -> None:
+    """Delete all but the KEEP_DATABASES most recently used databases."""
+    kept = []
+    for p in folder.glob("*.hsdb"):
+        try:
+            kept.append((p.stat().st_mtime_ns, p.name, p))
+        except OSError:  # deleted meanwhile by another process
+            pass
+    for _, _, p in sorted(kept, reverse=True)[KEEP_DATABASES:]:
+        p.unlink(missing_ok=True)
 
 
 def matcher(book: Codebook) -> Matcher:

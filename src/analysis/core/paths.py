@@ -17,6 +17,8 @@ CODING = DATA / "coding"
 CODERS = CODING / "coders.csv"
 REPORTS = ROOT / "reports"
 NOTEBOOKS = ROOT / "notebooks"
+# what is kept only to save time (compiled pattern databases); safe to delete
+CACHE = ROOT / "build" / "cache"
 
 INSTRUMENTS = PACKAGE / "instruments"
 CLEANING_RULES = INSTRUMENTS / "cleaning.yaml"
