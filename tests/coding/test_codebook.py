@@ -280,3 +280,16 @@ def test_only_the_most_recently_used_databases_are_kept(tmp_path, monkeypatch):
     engine._kept_database([r"\bdelta\b"], [True])
     assert compiled == [] and sorted(p.name for p in folder.glob("*.hsdb")) == names
 
+
+def test_texts_coded_together_are_coded_as_each_alone():
+    """The codebook's examples are checked in one pass: a text's guard cues and
+    context phrases never reach into the next text."""
+    from analysis.coding.examples import find_codes_each
+
+    texts = [normalize(t) for t in [
+        "He was never", "sued for defamation, and the campaign went on.",
+        "Critics called the #MeToo movement a witch hunt.", "No", "witch hunt at all.",
+        "她起诉了他。", "并未起诉"]]
+    each = find_codes_each(BOOK, texts)
+    assert each == [find_codes(BOOK, t) for t in texts]
+    assert any(each) and not all(each)

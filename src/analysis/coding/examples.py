@@ -21,14 +21,25 @@ def find_codes(book: Codebook, text: str):
     """(code id, indicator id, start, end) of every piece of evidence the coder
     finds in one normalised text, in reading order: the coder itself run on a
     one-paragraph table, for examples and small texts."""
-    found = []
+    return find_codes_each(book, [text])[0]
+
+
+def find_codes_each(book: Codebook, texts: list) -> list:
+    """``find_codes`` of each text, the texts coded together: one table of one
+    paragraph per text (paragraphs are coded independently, so each text's
+    evidence is what it would be alone)."""
+    found = [[] for _ in texts]
+    ids = [str(n) for n in range(len(texts))]
     for unit in ("paragraph", "sentence"):  # frames and themes, then outcome events
-        one = pa.table({"doc_id": ["text"], "segment_id": ["s1"], "unit": [unit],
-                        "role": ["body"], "text": [text], "raw": [text], "start": [0]})
-        codes, _ = code_segments(one, book, unit)
-        found += zip(codes["code"].to_pylist(), codes["indicator"].to_pylist(),
-                     codes["start"].to_pylist(), codes["end"].to_pylist())
-    return sorted(found, key=lambda f: (f[2], -f[3], f[0], f[1]))
+        table = pa.table({"doc_id": ids, "segment_id": ids, "unit": [unit] * len(texts),
+                          "role": ["body"] * len(texts), "text": list(texts),
+                          "raw": list(texts), "start": [0] * len(texts)})
+        codes, _ = code_segments(table, book, unit)
+        for doc, *row in zip(codes["doc_id"].to_pylist(), codes["code"].to_pylist(),
+                             codes["indicator"].to_pylist(), codes["start"].to_pylist(),
+                             codes["end"].to_pylist()):
+            found[int(doc)].append(tuple(row))
+    return [sorted(f, key=lambda f: (f[2], -f[3], f[0], f[1])) for f in found]
 
 
 def compile_problems(path, book):
@@ -68,17 +79,23 @@ def general_problems(path, book):
 
 
 def example_problems(path, book):
+    # every example coded in one pass, then checked code by code
+    examples = [(code, want, normalize(str(sentence))) for code in book.codes
+                for want in ("match", "no_match")
+                for sentence in (code.examples or {}).get(want) or []]
+    found = dict(zip(((c.id, w, t) for c, w, t in examples),
+                     find_codes_each(book, [t for _, _, t in examples])))
     problems = []
     for code in book.codes:
         ex = code.examples or {}
         for sentence in ex.get("match") or []:
-            found = find_codes(book, normalize(str(sentence)))
-            if not any(c == code.id for c, *_ in found):
+            if not any(c == code.id for c, *_ in found[code.id, "match", normalize(str(sentence))]):
                 problems.append(f"{path}, code '{code.id}': example {sentence!r} should match "
                                 "but no indicator finds it; add an indicator or fix the example.")
         for sentence in ex.get("no_match") or []:
             text = normalize(str(sentence))
-            hits = [(i, text[s:e]) for c, i, s, e in find_codes(book, text) if c == code.id]
+            hits = [(i, text[s:e]) for c, i, s, e in found[code.id, "no_match", text]
+                    if c == code.id]
             if hits:
                 i, ev = hits[0]
                 problems.append(f"{path}, code '{code.id}': example {sentence!r} should not "
