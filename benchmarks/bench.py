@@ -3,7 +3,8 @@
 Not a test: timings depend on the machine. For each --n, generates (once,
 cached under build/bench/) a synthetic corpus of that many articles from
 --seed, then measures, each in a fresh interpreter so that its peak memory
-is its own (the main process, and the largest of its workers or kernels):
+is its own (the main process, and the largest of its workers or kernels;
+the report's kernels each beside its notebook):
 
 - the floor: read, hash and decode every file (what any pipeline must do);
 - the build (read, clean, segment, write), the coding and the case linking,
@@ -37,21 +38,31 @@ ROOT = Path(__file__).resolve().parents[1]
 
 # Each measured step runs as `python -c STEP name args...` and prints JSON:
 # seconds, and the peak resident memory of itself and of the largest of its
-# descendants (workers, kernels), sampled from /proc every 0.1 s. Not
-# ru_maxrss: on Linux a child's starts at its parent's size when forked and
-# survives exec, so a small worker of a large process would report the
-# process's size.
+# descendants (workers, kernels; the report's kernels each by notebook). A
+# peak is the process's own high-water mark (VmHWM, kept by the kernel, so a
+# spike between two looks is not missed), read from /proc every 0.1 s for the
+# descendants (all but a process's last 0.1 s) and at the end for the step
+# itself. Not ru_maxrss: on Linux a child's starts at its parent's size when
+# forked and survives exec, so a small worker of a large process would report
+# the process's size; VmHWM starts afresh at exec.
 STEP = textwrap.dedent("""
     import json, os, sys, threading, time
     step, args = sys.argv[1], sys.argv[2:]
     extra = {}
     peak = {"main": 0, "child": 0}
-    page = os.sysconf("SC_PAGE_SIZE")
+    kernels = {}  # pid -> peak, in the order the kernels started
+
+    def high_water(pid):
+        with open(f"/proc/{pid}/status") as f:
+            for line in f:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) * 1024
+        return 0
 
     def sample(done):
         me = os.getpid()
         while not done.wait(0.1):
-            parent, rss = {}, {}
+            parent = {}
             for pid in os.listdir("/proc"):
                 if not pid.isdigit():
                     continue
@@ -60,18 +71,27 @@ STEP = textwrap.dedent("""
                         fields = f.read().rsplit(")", 1)[1].split()
                 except OSError:
                     continue
-                parent[int(pid)], rss[int(pid)] = int(fields[1]), int(fields[21]) * page
+                parent[int(pid)] = int(fields[1])
             kids, todo = [], [me]
             while todo:
                 p = todo.pop()
                 found = [c for c, pp in parent.items() if pp == p]
                 kids += found
                 todo += found
-            peak["main"] = max(peak["main"], rss.get(me, 0))
-            peak["child"] = max([peak["child"]] + [rss.get(k, 0) for k in kids])
+            for k in kids:
+                try:
+                    hwm = high_water(k)
+                    with open(f"/proc/{k}/cmdline", "rb") as f:
+                        kernel = b"ipykernel" in f.read()
+                except OSError:
+                    continue
+                peak["child"] = max(peak["child"], hwm)
+                if kernel:
+                    kernels[k] = max(kernels.get(k, 0), hwm)
 
     done = threading.Event()
-    threading.Thread(target=sample, args=(done,), daemon=True).start()
+    sampler = threading.Thread(target=sample, args=(done,), daemon=True)
+    sampler.start()
     t = time.perf_counter()
     if step == "floor":
         import hashlib
@@ -105,6 +125,10 @@ STEP = textwrap.dedent("""
                               if m}
     dt = time.perf_counter() - t
     done.set()
+    sampler.join()
+    peak["main"] = high_water(os.getpid())
+    if "notebooks" in extra and len(kernels) == len(extra["notebooks"]):
+        extra["kernel_mb"] = dict(zip(extra["notebooks"], (v / 2**20 for v in kernels.values())))
     print(json.dumps({"seconds": dt, "main_mb": peak["main"] / 2**20,
                       "child_mb": peak["child"] / 2**20, **extra}))
 """)
@@ -186,7 +210,9 @@ def measure(n: int, args) -> list:
     shutil.rmtree(report, ignore_errors=True)
     first = step("report", corpus, processed, report, jobs)
     rows.append(("report into an empty folder", first))
-    rows += [(f"  {name}", {"seconds": s}) for name, s in first["notebooks"].items()]
+    kernel_mb = first.get("kernel_mb", {})
+    rows += [(f"  {name}", {"seconds": s, "child_mb": kernel_mb.get(name)})
+             for name, s in first["notebooks"].items()]
     rows.append(("report with nothing changed", step("report", corpus, processed, report, jobs)))
 
     print(f"\n{n:,} synthetic articles, {size / 1e6:.1f} MB of text, {text_mb:.1f} MB of it "
@@ -223,7 +249,7 @@ def main():
         print(f"\npeak memory against {base_n:,} articles (main process; largest worker "
               "or kernel)")
         for name, r in by_size[base_n].items():
-            if "main_mb" not in r:
+            if not (r.get("main_mb") or r.get("child_mb")):
                 continue
             for n in args.n[1:]:
                 other = by_size[n].get(name, {})
