@@ -133,3 +133,50 @@ def test_files_whose_search_numbers_are_alike_are_told_apart_by_their_signatures
     with fileio.remembered_checksums(cache) as c:
         assert len(c.sigs) == 6 and fileio.sha256_files(corpus, names[::-1]) == truth[::-1]
     assert len(reads) == 6
+
+
+def test_a_save_merges_what_was_learnt_into_the_rows_read_a_row_group_at_a_time(
+        tmp_path, monkeypatch):
+    """The cache is rewritten row group by row group, what a run learnt merged
+    in by search number: the file stays sorted, holds each file once, and the
+    next run reads nothing."""
+    import hashlib
+    import time
+
+    import pyarrow.parquet as pq
+
+    from analysis.core import fileio
+
+    monkeypatch.setattr(fileio, "_SETTLED_NS", 0)
+    monkeypatch.setattr(fileio, "_CACHE_GROUP_ROWS", 2)
+    reads = _counting(monkeypatch)
+    corpus, cache = tmp_path / "corpus", tmp_path / ".checksums.parquet"
+    corpus.mkdir()
+
+    def write(i, text):
+        (corpus / f"a{i}.txt").write_text(text)
+
+    for i in range(7):
+        write(i, f"article {i}")
+    with fileio.remembered_checksums(cache):
+        fileio.sha256_files(corpus, [f"a{i}.txt" for i in range(7)])
+    time.sleep(0.05)
+    write(1, "edited one")
+    write(4, "edited four")
+    (corpus / "a6.txt").unlink()
+    for i in range(7, 12):
+        write(i, f"new article {i}")
+    names = [f"a{i}.txt" for i in range(12) if i != 6]
+    truth = [hashlib.sha256((corpus / n).read_bytes()).hexdigest() for n in names]
+    with fileio.remembered_checksums(cache):
+        assert fileio.sha256_files(corpus, names) == truth
+    f = pq.ParquetFile(cache)
+    assert f.metadata.num_row_groups == 6  # 11 rows, two a group
+    rows = f.read().to_pydict()
+    assert dict(zip(rows["path"], (s.hex() for s in rows["sha256"]))) == {
+        str(corpus / n): sha for n, sha in zip(names, truth)}
+    before = len(reads)
+    with fileio.remembered_checksums(cache) as c:
+        assert c.loaded  # sorted as the loader demands
+        assert fileio.sha256_files(corpus, names) == truth
+    assert len(reads) == before

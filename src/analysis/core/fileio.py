@@ -22,7 +22,7 @@ import yaml
 
 from .errors import InputError
 from .lookup import sorted_rows
-from .parquet import stream_batches
+from .parquet import RowGroupWriter, stream_batches
 
 _CHUNK = 1 << 20
 _UMASK = os.umask(0o022)
@@ -193,33 +193,54 @@ class ChecksumCache:
 
     def save(self) -> None:
         """Write the cache (atomically) when it learnt something and its
-        folder exists; entries of files that no longer exist are dropped."""
+        folder exists; entries of files that no longer exist are dropped.
+        The rows read are streamed a row group at a time, what was learnt
+        merged in by search number, so the memory it takes is a row group
+        and what was learnt, however many files the cache holds."""
         if not self.changed or not self.path.parent.is_dir():
             return
-        kept = []  # the rows read, less those of files learnt again or gone
-        for batch in stream_batches(self.path, _CACHE_GROUP_ROWS) if self.loaded else ():
-            keep = [p not in self.learnt and os.path.exists(p)
-                    for p in batch.column("path").to_pylist()]
-            kept.append(pa.Table.from_batches([batch]).filter(pa.array(keep, pa.bool_())))
         new = sorted((p, v) for p, v in self.learnt.items() if v and os.path.exists(p))
         sigs = np.array([v[0] for _, v in new], _SIGNATURE)
         added = pa.table({"path": pa.array([p for p, _ in new], pa.string()),
                           **{c: sigs[c] for c in _SIGNATURE.names},
                           "sha256": pa.array([bytes.fromhex(v[1]) for _, v in new],
                                              pa.binary(32))}, schema=_CACHE_SCHEMA)
-        table = pa.concat_tables([*kept, added]).combine_chunks()
-        sigs = np.empty(table.num_rows, _SIGNATURE)
-        for c in _SIGNATURE.names:
-            sigs[c] = table.column(c).to_numpy()
-        table = table.take(pa.array(np.argsort(_file_keys(sigs), kind="stable")))
-        table = table.replace_schema_metadata({"version": self.VERSION})
+        order = np.argsort(_file_keys(sigs), kind="stable")
+        added, added_keys = added.take(pa.array(order)), _file_keys(sigs)[order]
+        del new, sigs
         tmp = temp_path_beside(self.path)
         try:
-            pq.write_table(table, tmp, compression="zstd", row_group_size=_CACHE_GROUP_ROWS)
+            with pq.ParquetWriter(tmp, _CACHE_SCHEMA.with_metadata({"version": self.VERSION}),
+                                  compression="zstd") as writer:
+                groups, at = RowGroupWriter(writer, _CACHE_GROUP_ROWS), 0
+                for batch in stream_batches(self.path, _CACHE_GROUP_ROWS) if self.loaded else ():
+                    # the rows read, less those of files learnt again or gone
+                    keep = [p not in self.learnt and os.path.exists(p)
+                            for p in batch.column("path").to_pylist()]
+                    old = pa.Table.from_batches([batch]).filter(pa.array(keep, pa.bool_()))
+                    if not old.num_rows:
+                        continue
+                    keys = _file_keys(_signatures_of(old))
+                    # what was learnt that sorts up to this row group's last row
+                    upto = int(np.searchsorted(added_keys, keys[-1], side="right"))
+                    part = pa.concat_tables([old, added.slice(at, upto - at)])
+                    keys = np.concatenate([keys, added_keys[at:upto]])
+                    groups.add(part.take(pa.array(np.argsort(keys, kind="stable"))))
+                    at = upto
+                groups.add(added.slice(at))
+                groups.end()
             os.replace(tmp, self.path)
         finally:
             tmp.unlink(missing_ok=True)
         self.changed = False
+
+
+def _signatures_of(table: pa.Table) -> np.ndarray:
+    """The signature columns of cache rows, as one structured array."""
+    sigs = np.empty(table.num_rows, _SIGNATURE)
+    for c in _SIGNATURE.names:
+        sigs[c] = table.column(c).to_numpy()
+    return sigs
 
 
 # rows per row group of the cache file, and per batch read back
