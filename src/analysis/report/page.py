@@ -275,10 +275,16 @@ def _inputs_table(processed: Path) -> Markup:
     path = processed / "documents.parquet"
     if not path.is_file():
         return Markup("<p>(no documents table)</p>")
-    docs = pq.read_table(path, columns=["doc_id", "file", "sha256"])
-    shown = docs.slice(0, TABLE_ROWS_SHOWN).to_pandas()
-    more = (f"<p>Showing {len(shown)} of {docs.num_rows} documents; "
+    # the first rows only, and the count from the file's footer: not a row
+    # per document held for a table that shows a few
+    file = pq.ParquetFile(path)
+    columns = ["doc_id", "file", "sha256"]
+    first = next(file.iter_batches(batch_size=TABLE_ROWS_SHOWN, columns=columns), None)
+    shown = (first.to_pandas() if first is not None
+             else file.schema_arrow.empty_table().select(columns).to_pandas())
+    total = file.metadata.num_rows
+    more = (f"<p>Showing {len(shown)} of {total} documents; "
             "<code>documents.parquet</code> in the processed folder has them all.</p>"
-            if docs.num_rows > len(shown) else "")
+            if total > len(shown) else "")
     return Markup('<div class="scroll">' + shown.to_html(index=False, escape=True, border=0)
                   + "</div>" + more)
