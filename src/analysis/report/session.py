@@ -88,10 +88,13 @@ class Session:
         # corpus, nor checksums, paths and notes: a kernel holds these columns
         # of every document); ``read("documents")`` gives the others
         schema = self.read_schema("documents")
+        # a row group at a time (a reader of batches holds more while it reads)
+        file = pq.ParquetFile(self.processed / "documents.parquet", pre_buffer=False)
         table = pa.Table.from_batches(
-            list(stream_batches(self.processed / "documents.parquet", BATCH_ROWS,
-                                DOCUMENT_COLUMNS)),
+            [b for i in range(file.num_row_groups) for b in
+             file.read_row_group(i, DOCUMENT_COLUMNS, use_threads=False).to_batches()],
             pa.schema([schema.field(c) for c in DOCUMENT_COLUMNS]))
+        del file
         # selected on the columns the selection reads, each row with its place
         # in the table, so that only the selected documents are made into a
         # DataFrame, once (the whole table as one besides would double it)
@@ -100,10 +103,14 @@ class Session:
         picked, self.notes = select_documents(basis, as_tuple(outlets), date_from, date_to)
         places = picked["place"].to_numpy()
         del basis, picked
-        self.documents = table.take(places).to_pandas()
+        # every document, already sorted by doc_id, is the table as it is
+        # (no copy of it taken)
+        every = len(places) == table.num_rows and bool((places == np.arange(len(places))).all())
+        self.documents = (table if every else table.take(places)).to_pandas()
         # the selected documents in the documents table's order (the order every
         # processed table is written in; ``documents`` is sorted by doc_id)
-        self.doc_ids = pd.Index(table["doc_id"].take(np.sort(places)).to_pandas(),
+        self.doc_ids = pd.Index((table["doc_id"] if every else
+                                 table["doc_id"].take(np.sort(places))).to_pandas(),
                                 name="doc_id")
 
     @property
@@ -353,8 +360,12 @@ class _TableWriter:
                 self._write(p)
 
     def _write(self, part: pd.DataFrame) -> None:
-        self.groups.add(pa.Table.from_pandas(part, schema=self.schema, preserve_index=False)
-                        .replace_schema_metadata(None))
+        # a row group's worth at a time: a table of every document, given
+        # whole, is never held twice (as a DataFrame and as Arrow)
+        for lo in range(0, len(part), TABLE_GROUP_ROWS):
+            self.groups.add(pa.Table.from_pandas(part.iloc[lo:lo + TABLE_GROUP_ROWS],
+                                                 schema=self.schema, preserve_index=False)
+                            .replace_schema_metadata(None))
 
     def close(self) -> None:
         if self.writer is not None:
