@@ -214,3 +214,43 @@ def test_counts_in_an_n_get_thousands_separators_on_the_figure():
     fig = plots.bars(pd.Series([3, 1], index=["a", "b"]), "T", "n = 1048576 documents", "Docs")
     assert fig.axes[0].get_title(loc="left") == "n = 1,048,576 documents"
     plt.close(fig)
+
+
+def test_outlet_means_added_up_in_chunks_equal_those_of_the_whole_table(monkeypatch):
+    """A per-document table that comes in chunks gives the figure rows of the
+    whole table: the documents themselves up to the limit, else the mean per
+    outlet of the largest outlets, without the chunks being kept."""
+    import numpy as np
+
+    from analysis.results import corpus as corpus_results
+    from analysis.results.selection import OutletMeans, per_document_or_outlet
+
+    monkeypatch.setattr(OutletMeans, "COMPACT", 4)  # sums added into one every 4 chunks
+    rng = np.random.default_rng(7)
+    n = 500
+    ids = [f"d{i:04d}" for i in range(n)]
+    outlets = rng.choice(["Alpha", "Beta", "Gamma", "Delta", "Echo", None], n)
+    docs = pd.DataFrame({"doc_id": ids, "outlet": outlets})
+    roles = pd.DataFrame({"body": rng.integers(0, 5000, n), "boilerplate": rng.integers(0, 900, n),
+                          "caption": rng.integers(0, 90, n)}, index=pd.Index(ids, name="doc_id"))
+    roles.columns.name = "role"
+    scores = pd.DataFrame(rng.random((n, 3)).round(3), index=roles.index,
+                          columns=["frame.a", "frame.b", "frame.c"])
+    # a chunk without one role's lines has no column for it
+    parts = [roles.iloc[lo:lo + 37] for lo in range(0, n, 37)]
+    parts[2] = parts[2].drop(columns="caption")
+    for limit in (3, 40, 10_000):
+        want_roles = per_document_or_outlet(corpus_results.joined_roles(parts), docs, limit)
+        want_scores = per_document_or_outlet(scores, docs, limit)
+        got_roles = OutletMeans(docs, limit, combine=corpus_results.joined_roles)
+        got_scores = OutletMeans(docs, limit)
+        for part in parts:
+            got_roles.add(part)
+            got_scores.add(scores.loc[part.index])
+        table, per = got_roles.result()
+        assert per == want_roles[1] == ("document" if limit >= n else "outlet")
+        pd.testing.assert_frame_equal(table, want_roles[0])  # whole numbers: exactly
+        table, per = got_scores.result()
+        assert per == want_scores[1]
+        pd.testing.assert_frame_equal(table, want_scores[0], check_exact=False, rtol=1e-12)
+    assert len(OutletMeans(docs, 3).held) == 0

@@ -82,6 +82,53 @@ def per_document_or_outlet(table: pd.DataFrame, documents: pd.DataFrame,
     return grouped, "outlet"
 
 
+class OutletMeans:
+    """``per_document_or_outlet`` of a per-document table that comes in
+    chunks of whole documents (DataFrames indexed by doc_id), without holding
+    it: the chunks are kept only while they add up to at most ``limit`` rows;
+    past that, each outlet's column sums and document count are added up, so
+    memory grows with the outlets, not the documents. ``combine`` makes one
+    table of several chunks' (or several chunks' sums; default: concatenated,
+    sorted by doc_id). ``add(chunk)`` each chunk, then ``result()`` gives what
+    per_document_or_outlet gives of the whole table (means of whole numbers
+    exactly; of fractions, summed in another order, to the last bit or so)."""
+
+    COMPACT = 32  # chunk sums held before they are added into one
+
+    def __init__(self, documents: pd.DataFrame, limit: int = ROWS_PER_FIGURE, combine=None):
+        self.outlet = (documents.set_index("doc_id")["outlet"].astype("string")
+                       .fillna("(not given)"))
+        self.limit = limit
+        self.combine = combine or (lambda parts: pd.concat(parts).sort_index())
+        self.held, self.rows, self.sums, self.counts = [], 0, [], []
+
+    def add(self, chunk: pd.DataFrame) -> None:
+        self.rows += len(chunk)
+        self.held = self.held + [chunk] if self.rows <= self.limit else []
+        outlet = self.outlet.reindex(chunk.index).to_numpy()
+        self.sums.append(chunk.groupby(outlet, sort=True).sum())
+        self.counts.append(pd.Series(outlet, dtype="string").value_counts())
+        if len(self.sums) >= self.COMPACT:
+            self.sums, self.counts = [self._sums()], [self._counts()]
+
+    def _sums(self) -> pd.DataFrame:
+        return self.combine(self.sums).groupby(level=0).sum()
+
+    def _counts(self) -> pd.Series:
+        return pd.concat(self.counts).groupby(level=0).sum()
+
+    def result(self) -> tuple:
+        """(table, what a row is: "document" or "outlet")."""
+        if self.rows <= self.limit:
+            return (self.combine(self.held) if self.held else pd.DataFrame()), "document"
+        counts = self._counts()
+        biggest = counts.sort_index().sort_values(ascending=False, kind="stable")
+        keep = sorted(biggest.index[:self.limit])
+        grouped = self._sums().loc[keep].div(counts[keep].astype("float64"), axis=0)
+        grouped.index.name = "outlet"
+        return grouped, "outlet"
+
+
 def top_counts(counts: pd.Series, limit: int = ROWS_PER_FIGURE) -> pd.Series:
     """The ``limit - 1`` largest counts and the rest summed as "(N others)"."""
     if len(counts) <= limit:
