@@ -34,7 +34,8 @@ def load_codebook(path=None, design=None, known_good=()) -> Codebook:
     problem, each naming the file, the code and the fix.
 
     The last checks compile every expression, refuse expressions that match
-    most ordinary sentences and code every example (about a second; see
+    most ordinary sentences and code every example (about half a second once
+    the codebook's database is kept in build/cache, three the first time; see
     examples.py). They are skipped when the codebook's fingerprint is in
     ``known_good`` (fingerprints that passed them under the same code) or
     already passed them in this process."""
