@@ -132,8 +132,7 @@ class ChecksumCache:
         for batch in f.iter_batches(_CACHE_GROUP_ROWS, columns=[*_SIGNATURE.names, "sha256"],
                                     use_threads=False):
             n = batch.num_rows
-            for name in _SIGNATURE.names:
-                sigs[name][at:at + n] = batch.column(name).to_numpy()
+            _signatures_of(batch, sigs[at:at + n])
             sha = batch.column("sha256")
             shas[at:at + n] = np.frombuffer(sha.buffers()[1], np.uint8,
                                             n * 32, sha.offset * 32).reshape(n, 32)
@@ -235,11 +234,12 @@ class ChecksumCache:
         self.changed = False
 
 
-def _signatures_of(table: pa.Table) -> np.ndarray:
-    """The signature columns of cache rows, as one structured array."""
-    sigs = np.empty(table.num_rows, _SIGNATURE)
+def _signatures_of(rows, out=None) -> np.ndarray:
+    """The signature columns of cache rows (a table or record batch), as one
+    structured array (written into ``out`` when given)."""
+    sigs = np.empty(rows.num_rows, _SIGNATURE) if out is None else out
     for c in _SIGNATURE.names:
-        sigs[c] = table.column(c).to_numpy()
+        sigs[c] = rows.column(c).to_numpy()
     return sigs
 
 

@@ -75,11 +75,15 @@ def per_document_or_outlet(table: pd.DataFrame, documents: pd.DataFrame,
         return table, "document"
     outlet = documents.set_index("doc_id")["outlet"].astype("string").fillna("(not given)")
     outlet = outlet.reindex(table.index)
-    biggest = outlet.value_counts().sort_index().sort_values(ascending=False, kind="stable")
-    keep = outlet.isin(biggest.index[:limit]).to_numpy()
+    keep = outlet.isin(_largest(outlet.value_counts(), limit)).to_numpy()
     grouped = table[keep].groupby(outlet[keep].to_numpy(), sort=True).mean()
     grouped.index.name = "outlet"
     return grouped, "outlet"
+
+
+def _largest(counts: pd.Series, limit: int) -> pd.Index:
+    """The ``limit`` outlets with most documents; ties by name."""
+    return counts.sort_index().sort_values(ascending=False, kind="stable").index[:limit]
 
 
 class OutletMeans:
@@ -122,8 +126,7 @@ class OutletMeans:
         if self.rows <= self.limit:
             return (self.combine(self.held) if self.held else pd.DataFrame()), "document"
         counts = self._counts()
-        biggest = counts.sort_index().sort_values(ascending=False, kind="stable")
-        keep = sorted(biggest.index[:self.limit])
+        keep = sorted(_largest(counts, self.limit))
         grouped = self._sums().loc[keep].div(counts[keep].astype("float64"), axis=0)
         grouped.index.name = "outlet"
         return grouped, "outlet"
