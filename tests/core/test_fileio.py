@@ -180,3 +180,56 @@ def test_a_save_merges_what_was_learnt_into_the_rows_read_a_row_group_at_a_time(
         assert c.loaded  # sorted as the loader demands
         assert fileio.sha256_files(corpus, names) == truth
     assert len(reads) == before
+
+
+def test_what_a_run_learns_is_found_again_however_it_was_learnt_and_saved_once_per_file(
+        tmp_path, monkeypatch):
+    """Files learnt one at a time and in blocks are kept in a few sorted runs
+    (here of at most 4 rows) and found again without reading them; a file
+    rewritten after it was learnt is saved with what it holds now, once; the
+    save merges the runs and the file read in small pieces, sorted."""
+    import hashlib
+    import time
+
+    import pyarrow.parquet as pq
+
+    from analysis.core import fileio
+
+    monkeypatch.setattr(fileio, "_SETTLED_NS", 0)
+    monkeypatch.setattr(fileio._Learnt, "RUN_ROWS", 4)
+    monkeypatch.setattr(fileio, "_MERGE_ROWS", 3)
+    monkeypatch.setattr(fileio, "_CACHE_GROUP_ROWS", 5)
+    monkeypatch.setattr(fileio, "_LOOKUP_BLOCK", 4)
+    reads = _counting(monkeypatch)
+    corpus, cache = tmp_path / "corpus", tmp_path / ".checksums.parquet"
+    corpus.mkdir()
+    names = [f"a{i:02d}.txt" for i in range(14)]
+    for i, name in enumerate(names):
+        (corpus / name).write_text(f"article {i}")
+    with fileio.remembered_checksums(cache):
+        fileio.sha256_files(corpus, names[:3])  # an earlier run: a file to merge with
+    with fileio.remembered_checksums(cache) as c:
+        for name in names[3:9]:  # one at a time
+            fileio.sha256_file(corpus / name)
+        # blocks of 4, one name twice in the first
+        fileio.sha256_files(corpus, names[9:12] + names[9:10] + names[12:])
+        runs = [len(run[0]) for run in c.learnt.runs]
+        assert sum(runs) == 11 and max(runs) <= 4 and len(runs) <= 5
+        assert len(reads) == 14  # each file read once
+        assert fileio.sha256_files(corpus, names) == [
+            hashlib.sha256(f"article {i}".encode()).hexdigest() for i in range(14)]
+        assert len(reads) == 14  # found again in the runs and the file read
+        time.sleep(0.05)
+        (corpus / names[4]).write_text("rewritten")  # after it was learnt
+        (corpus / names[1]).unlink()
+        assert fileio.sha256_file(corpus / names[4]) == hashlib.sha256(b"rewritten").hexdigest()
+    rows = pq.read_table(cache).to_pydict()
+    keys = fileio._file_keys(fileio._signatures_of(pq.read_table(cache)))
+    assert (keys[1:] >= keys[:-1]).all()  # sorted as the loader demands
+    left = [n for n in names if n != names[1]]
+    assert sorted(rows["path"]) == [str(corpus / n) for n in left]  # each file once
+    before = len(reads)
+    with fileio.remembered_checksums(cache) as c:
+        assert c.loaded and not c.learnt.runs
+        assert fileio.sha256_files(corpus, left)[3] == hashlib.sha256(b"rewritten").hexdigest()
+    assert len(reads) == before

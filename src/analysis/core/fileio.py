@@ -104,14 +104,15 @@ class ChecksumCache:
     A file is found by its inode and device, which ``stat`` gives anyway, so
     the paths the file also holds (to forget deleted files) are not read:
     what is held is the signatures sorted by inode and the checksums, 80
-    bytes a file. What a run learns is held in a dict by path until ``save``."""
+    bytes a file. What a run learns is held in compact arrays too
+    (``_Learnt``, about 160 bytes a file with its path) until ``save``."""
 
     VERSION = b"3"
 
     def __init__(self, path):
         self.path = Path(path)
         self.changed = False
-        self.learnt = {}  # path: (signature, sha)
+        self.learnt = _Learnt()
         try:
             self.sigs, self.shas, self.keys = self._read()
             self.loaded = True
@@ -159,79 +160,170 @@ class ChecksumCache:
     def _block(self, paths: list) -> list:
         stats = [os.stat(p) for p in paths]
         sigs = _signatures(stats)
-        rows = self._rows(sigs)
-        hexes = self.shas[rows[rows >= 0]].tobytes().hex()
-        found = iter([hexes[i:i + 64] for i in range(0, len(hexes), 64)])
-        out = []
-        for path, st, sig, row in zip(paths, stats, sigs.tolist(), rows.tolist()):
-            stored = next(found) if row >= 0 else None
-            if path in self.learnt:  # what this run learnt of the file comes first
-                known = self.learnt[path]
-                stored = known[1] if known[0] == sig else None
+        keys = _file_keys(sigs)
+        # a file's checksum is wherever its whole signature is: in the rows
+        # read, or in what this run learnt
+        found = np.zeros(len(paths), bool)
+        shas = np.zeros((len(paths), 32), np.uint8)
+        for have_keys, have_sigs, have_shas in [(self.keys, self.sigs, self.shas),
+                                                *self.learnt.runs]:
+            rows = sorted_rows(have_keys, keys, lambda rows, at: have_sigs[rows] == sigs[at])
+            hit = (rows >= 0) & ~found
+            shas[hit] = have_shas[rows[hit]]
+            found |= hit
+        hexes = shas.tobytes().hex()
+        out, new, again = [], [], {}  # again: learnt in this block, for a path given twice
+        for i, (path, st) in enumerate(zip(paths, stats)):
             if not stat.S_ISREG(st.st_mode):
                 out.append(_hash_file(path))  # a FIFO or device: never remembered
-            elif stored is not None:
-                out.append(stored)
+            elif found[i]:
+                out.append(hexes[64 * i:64 * i + 64])
+            elif path in again:
+                out.append(again[path])
             else:
-                out.append(self._learn(path, st, sig))
-        return out
-
-    def _learn(self, path: str, st, sig: tuple) -> str:
-        sha = _hash_file(path)
-        # a file changed just now is not remembered; a row of what it held
-        # before is harmless (its change time differs) and goes when it settles
-        if time.time_ns() - max(st.st_mtime_ns, st.st_ctime_ns) > _SETTLED_NS:
-            self.learnt[path] = (sig, sha)
+                sha = _hash_file(path)
+                # a file changed just now is not remembered; a row of what it
+                # held before is harmless (its change time differs) and goes
+                # at the next save
+                if time.time_ns() - max(st.st_mtime_ns, st.st_ctime_ns) > _SETTLED_NS:
+                    again[path] = sha
+                    new.append(i)
+                out.append(sha)
+        if new:
+            self.learnt.add([paths[i] for i in new], sigs[new],
+                            np.frombuffer(bytes.fromhex("".join(out[i] for i in new)),
+                                          np.uint8).reshape(-1, 32))
             self.changed = True
-        return sha
-
-    def _rows(self, sigs: np.ndarray) -> np.ndarray:
-        """Each signature's row in the table read, or -1."""
-        return sorted_rows(self.keys, _file_keys(sigs),
-                           lambda rows, at: self.sigs[rows] == sigs[at])
+        return out
 
     def save(self) -> None:
         """Write the cache (atomically) when it learnt something and its
-        folder exists; entries of files that no longer exist are dropped.
-        The rows read are streamed a row group at a time, what was learnt
-        merged in by search number, so the memory it takes is a row group
-        and what was learnt, however many files the cache holds."""
+        folder exists. A row is written only while its file still has the
+        signature it was remembered with: deleted files and rows of what a
+        file held before are dropped. The rows read and those learnt are
+        merged by search number a row group at a time (``_merged``), so the
+        memory it takes is a few row groups and what was learnt, however many
+        files the cache holds."""
         if not self.changed or not self.path.parent.is_dir():
             return
-        new = sorted((p, v) for p, v in self.learnt.items() if v and os.path.exists(p))
-        sigs = np.array([v[0] for _, v in new], _SIGNATURE)
-        added = pa.table({"path": pa.array([p for p, _ in new], pa.string()),
-                          **{c: sigs[c] for c in _SIGNATURE.names},
-                          "sha256": pa.array([bytes.fromhex(v[1]) for _, v in new],
-                                             pa.binary(32))}, schema=_CACHE_SCHEMA)
-        order = np.argsort(_file_keys(sigs), kind="stable")
-        added, added_keys = added.take(pa.array(order)), _file_keys(sigs)[order]
-        del new, sigs
+        # what is held at once is a piece of each source: _MERGE_ROWS in all
+        rows = max(1_024, _MERGE_ROWS // (len(self.learnt.runs) + 1))
+        read = [stream_batches(self.path, rows)] if self.loaded else []
         tmp = temp_path_beside(self.path)
         try:
             with pq.ParquetWriter(tmp, _CACHE_SCHEMA.with_metadata({"version": self.VERSION}),
                                   compression="zstd") as writer:
-                groups, at = RowGroupWriter(writer, _CACHE_GROUP_ROWS), 0
-                for batch in stream_batches(self.path, _CACHE_GROUP_ROWS) if self.loaded else ():
-                    # the rows read, less those of files learnt again or gone
-                    keep = [p not in self.learnt and os.path.exists(p)
-                            for p in batch.column("path").to_pylist()]
-                    old = pa.Table.from_batches([batch]).filter(pa.array(keep, pa.bool_()))
-                    if not old.num_rows:
-                        continue
-                    keys = _file_keys(_signatures_of(old))
-                    # what was learnt that sorts up to this row group's last row
-                    upto = int(np.searchsorted(added_keys, keys[-1], side="right"))
-                    part = pa.concat_tables([old, added.slice(at, upto - at)])
-                    keys = np.concatenate([keys, added_keys[at:upto]])
-                    groups.add(part.take(pa.array(np.argsort(keys, kind="stable"))))
-                    at = upto
-                groups.add(added.slice(at))
+                groups = RowGroupWriter(writer, _CACHE_GROUP_ROWS)
+                for part in _merged(read + self.learnt.pieces(rows)):
+                    groups.add(part)
                 groups.end()
             os.replace(tmp, self.path)
         finally:
             tmp.unlink(missing_ok=True)
         self.changed = False
+
+
+def _merged(sources: list):
+    """The current rows (``_still_current``) of ``sources``, iterables of
+    cache rows (tables or record batches) each sorted by search number, as
+    tables in search-number order: one source's piece at a time is held,
+    and each table yielded takes at most one piece's rows from each source.
+    Rows with equal numbers come in the order of the sources."""
+    pieces = [iter(s) for s in sources]
+    held = [None] * len(pieces)  # per source: (rows, keys, rows already given)
+
+    def fill(i):
+        for rows in pieces[i]:
+            rows = pa.Table.from_batches([rows]) if isinstance(rows, pa.RecordBatch) else rows
+            rows = rows.filter(_still_current(rows))
+            if rows.num_rows:
+                held[i] = (rows, _file_keys(_signatures_of(rows)), 0)
+                return
+        held[i] = None
+
+    for i in range(len(pieces)):
+        fill(i)
+    while any(held):
+        # up to the smallest last number held: every row at or below it is
+        # held now, so what comes later sorts after it
+        upto = min(h[1][-1] for h in held if h)
+        parts, keys = [], []
+        for i, h in enumerate(held):
+            if not h:
+                continue
+            rows, k, at = h
+            end = int(np.searchsorted(k, upto, side="right"))
+            parts.append(rows.slice(at, end - at))
+            keys.append(k[at:end])
+            if end == len(k):
+                fill(i)
+            else:
+                held[i] = (rows, k, end)
+        part, keys = pa.concat_tables(parts), np.concatenate(keys)
+        yield part.take(pa.array(np.argsort(keys, kind="stable")))
+
+
+class _Learnt:
+    """The files a run hashed: search numbers, signatures, checksums and
+    paths in numpy and Arrow arrays, about 150 bytes a file, where a dict of
+    Python objects by path took about 570 (170 MB for 300,000 files).
+
+    They are held as runs sorted by search number. A run added is merged
+    with the last while that is no more than twice its size and the two
+    together no more than RUN_ROWS, so a file is looked up in a few sorted
+    arrays however it was learnt (in blocks of thousands or one at a time),
+    and a merge copies at most RUN_ROWS rows. ``runs`` are (keys,
+    signatures, checksums), ``paths`` their paths."""
+
+    RUN_ROWS = 131_072  # about 20 MB
+
+    def __init__(self):
+        self.runs = []
+        self.paths = []  # one Arrow array of paths (as bytes: any name the system gives) per run
+
+    def add(self, paths: list, sigs: np.ndarray, shas: np.ndarray) -> None:
+        run = (_file_keys(sigs), sigs, shas)
+        names = pa.array([os.fsencode(p) for p in paths], pa.binary())
+        while (self.runs and len(self.runs[-1][0]) <= 2 * len(run[0])
+               and len(self.runs[-1][0]) + len(run[0]) <= self.RUN_ROWS):
+            run = tuple(np.concatenate([a, b]) for a, b in zip(self.runs.pop(), run))
+            names = pa.concat_arrays([self.paths.pop(), names])
+        order = np.argsort(run[0], kind="stable")
+        self.runs.append(tuple(a[order] for a in run))
+        self.paths.append(names.take(pa.array(order)))
+
+    def pieces(self, rows: int) -> list:
+        """Each run as an iterable of cache rows, ``rows`` at a time, for
+        ``_merged``. A path that is not UTF-8, which Arrow cannot hold as
+        text, raises ValueError when its piece is made."""
+        return [self._pieces(k, rows) for k in range(len(self.runs))]
+
+    def _pieces(self, k: int, rows: int):
+        _, sigs, shas = self.runs[k]
+        for lo in range(0, len(sigs), rows):
+            sha = np.ascontiguousarray(shas[lo:lo + rows])
+            yield pa.table({
+                "path": self.paths[k].slice(lo, rows).cast(pa.string()),
+                **{c: sigs[c][lo:lo + rows] for c in _SIGNATURE.names},
+                "sha256": pa.FixedSizeBinaryArray.from_buffers(
+                    pa.binary(32), len(sha), [None, pa.py_buffer(sha)])},
+                schema=_CACHE_SCHEMA)
+
+
+def _still_current(rows) -> pa.Array:
+    """Which cache rows (a table) still describe their file: it exists and
+    ``stat`` gives the signature the row holds."""
+    sigs = _signatures_of(rows)
+    now = np.zeros(len(sigs), _SIGNATURE)
+    paths = rows.column("path")
+    for lo in range(0, len(now), _LOOKUP_BLOCK):  # a block's names held at a time
+        for i, p in enumerate(paths.slice(lo, _LOOKUP_BLOCK).to_pylist(), lo):
+            try:
+                st = os.stat(p)
+            except (OSError, ValueError):  # gone, or a name the system refuses
+                continue
+            now[i] = (st.st_ino, st.st_dev, st.st_size, st.st_mtime_ns, st.st_ctime_ns)
+    return pa.array(now == sigs)
 
 
 def _signatures_of(rows, out=None) -> np.ndarray:
@@ -245,6 +337,9 @@ def _signatures_of(rows, out=None) -> np.ndarray:
 
 # rows per row group of the cache file, and per batch read back
 _CACHE_GROUP_ROWS = 65_536
+# rows a save holds of the sources it merges (``_merged``), shared between
+# them (the file read and ``_Learnt``'s runs)
+_MERGE_ROWS = 65_536
 _CACHE_SCHEMA = pa.schema([("path", pa.string()),
                            *((c, pa.from_numpy_dtype(_SIGNATURE[c])) for c in _SIGNATURE.names),
                            ("sha256", pa.binary(32))])
