@@ -105,7 +105,7 @@ class ChecksumCache:
     the paths the file also holds (to forget deleted files) are not read:
     what is held is the signatures sorted by inode and the checksums, 80
     bytes a file. What a run learns is held in compact arrays too
-    (``_Learnt``, about 160 bytes a file with its path) until ``save``."""
+    (``_Learnt``, about 150 bytes a file with its path) until ``save``."""
 
     VERSION = b"3"
 
@@ -266,7 +266,7 @@ def _merged(sources: list):
 class _Learnt:
     """The files a run hashed: search numbers, signatures, checksums and
     paths in numpy and Arrow arrays, about 150 bytes a file, where a dict of
-    Python objects by path took about 570 (170 MB for 300,000 files).
+    Python objects by path took about 600 (181 MB for 300,000 files).
 
     They are held as runs sorted by search number. A run added is merged
     with the last while that is no more than twice its size and the two
