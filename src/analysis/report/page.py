@@ -153,7 +153,7 @@ def _table(out_dir: Path, stem: str, info: dict) -> dict:
     name = next((f for f in info.get("files", []) if f.endswith(".parquet")), f"{stem}.csv")
     path = out_dir / "tables" / name
     if name.endswith(".parquet"):
-        first = next(pq.ParquetFile(path).iter_batches(batch_size=TABLE_ROWS_SHOWN), None)
+        first = _first_batch(pq.ParquetFile(path))
         rows = first.to_pandas() if first is not None else pd.DataFrame()
         # as the CSV reader gives them: text, and missing values empty
         shown = rows.astype(object).where(rows.notna(), "").astype(str)
@@ -166,6 +166,18 @@ def _table(out_dir: Path, stem: str, info: dict) -> dict:
             "file": name, "format": name.rsplit(".", 1)[1].upper(),
             "cut": any(shown[c].str.len().max() > CELL_CHARS for c in shown.columns)
             if len(shown) else False}
+
+
+def _first_batch(file: pq.ParquetFile, columns=None):
+    """The first TABLE_ROWS_SHOWN rows of a Parquet file (a record batch), or
+    None. Read from its first row group only: a reader of every row group
+    reads the whole file ahead (pre-buffers it), and a large table is as
+    large as the corpus. The tables this code writes have at least that many
+    rows in their first row group, or fewer rows in all."""
+    if not file.num_row_groups:
+        return None
+    return next(file.iter_batches(batch_size=TABLE_ROWS_SHOWN, row_groups=[0],
+                                  columns=columns), None)
 
 
 CELL_CHARS = 160  # a longer text is cut on the page (the CSV has it whole)
@@ -279,7 +291,7 @@ def _inputs_table(processed: Path) -> Markup:
     # per document held for a table that shows a few
     file = pq.ParquetFile(path)
     columns = ["doc_id", "file", "sha256"]
-    first = next(file.iter_batches(batch_size=TABLE_ROWS_SHOWN, columns=columns), None)
+    first = _first_batch(file, columns)
     shown = (first.to_pandas() if first is not None
              else file.schema_arrow.empty_table().select(columns).to_pandas())
     total = file.metadata.num_rows
