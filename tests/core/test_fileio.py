@@ -233,3 +233,28 @@ def test_what_a_run_learns_is_found_again_however_it_was_learnt_and_saved_once_p
         assert c.loaded and not c.learnt.runs
         assert fileio.sha256_files(corpus, left)[3] == hashlib.sha256(b"rewritten").hexdigest()
     assert len(reads) == before
+
+
+def test_a_file_name_that_is_not_utf8_is_hashed_every_run_and_the_others_are_remembered(
+        tmp_path, monkeypatch):
+    import hashlib
+    import os
+
+    import pyarrow.parquet as pq
+
+    from analysis.core import fileio
+
+    monkeypatch.setattr(fileio, "_SETTLED_NS", 0)
+    reads = _counting(monkeypatch)
+    corpus, cache = tmp_path / "corpus", tmp_path / ".checksums.parquet"
+    corpus.mkdir()
+    # a Latin-1 name, as an old archive may hold: not UTF-8
+    (corpus / os.fsdecode(b"caf\xe9.txt")).write_text("accented")
+    (corpus / "plain.txt").write_text("plain")
+    names = sorted(os.listdir(corpus))
+    truth = [hashlib.sha256((corpus / n).read_bytes()).hexdigest() for n in names]
+    for _ in range(2):
+        with fileio.remembered_checksums(cache):
+            assert fileio.sha256_files(corpus, names) == truth
+    assert pq.read_table(cache)["path"].to_pylist() == [str(corpus / "plain.txt")]
+    assert sorted(reads) == sorted([str(corpus / names[0])] * 2 + [str(corpus / "plain.txt")])

@@ -184,8 +184,10 @@ class ChecksumCache:
                 sha = _hash_file(path)
                 # a file changed just now is not remembered; a row of what it
                 # held before is harmless (its change time differs) and goes
-                # at the next save
-                if time.time_ns() - max(st.st_mtime_ns, st.st_ctime_ns) > _SETTLED_NS:
+                # at the next save. Nor is a name that is not UTF-8, which
+                # the cache file cannot hold as text.
+                if (time.time_ns() - max(st.st_mtime_ns, st.st_ctime_ns) > _SETTLED_NS
+                        and _is_text(path)):
                     again[path] = sha
                     new.append(i)
                 out.append(sha)
@@ -279,11 +281,11 @@ class _Learnt:
 
     def __init__(self):
         self.runs = []
-        self.paths = []  # one Arrow array of paths (as bytes: any name the system gives) per run
+        self.paths = []  # one Arrow array of paths per run
 
     def add(self, paths: list, sigs: np.ndarray, shas: np.ndarray) -> None:
         run = (_file_keys(sigs), sigs, shas)
-        names = pa.array([os.fsencode(p) for p in paths], pa.binary())
+        names = pa.array(paths, pa.string())
         while (self.runs and len(self.runs[-1][0]) <= 2 * len(run[0])
                and len(self.runs[-1][0]) + len(run[0]) <= self.RUN_ROWS):
             run = tuple(np.concatenate([a, b]) for a, b in zip(self.runs.pop(), run))
@@ -294,8 +296,7 @@ class _Learnt:
 
     def pieces(self, rows: int) -> list:
         """Each run as an iterable of cache rows, ``rows`` at a time, for
-        ``_merged``. A path that is not UTF-8, which Arrow cannot hold as
-        text, raises ValueError when its piece is made."""
+        ``_merged``."""
         return [self._pieces(k, rows) for k in range(len(self.runs))]
 
     def _pieces(self, k: int, rows: int):
@@ -303,11 +304,21 @@ class _Learnt:
         for lo in range(0, len(sigs), rows):
             sha = np.ascontiguousarray(shas[lo:lo + rows])
             yield pa.table({
-                "path": self.paths[k].slice(lo, rows).cast(pa.string()),
+                "path": self.paths[k].slice(lo, rows),
                 **{c: sigs[c][lo:lo + rows] for c in _SIGNATURE.names},
                 "sha256": pa.FixedSizeBinaryArray.from_buffers(
                     pa.binary(32), len(sha), [None, pa.py_buffer(sha)])},
                 schema=_CACHE_SCHEMA)
+
+
+def _is_text(path: str) -> bool:
+    """Whether a name the system gave is UTF-8 (not one with undecodable
+    bytes, which Python holds as lone surrogates)."""
+    try:
+        path.encode("utf-8")
+        return True
+    except UnicodeEncodeError:
+        return False
 
 
 def _still_current(rows) -> pa.Array:
