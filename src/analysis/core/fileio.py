@@ -203,9 +203,9 @@ class ChecksumCache:
         folder exists. A row is written only while its file still has the
         signature it was remembered with: deleted files and rows of what a
         file held before are dropped. The rows read and those learnt are
-        merged by search number a row group at a time (``_merged``), so the
-        memory it takes is a few row groups and what was learnt, however many
-        files the cache holds."""
+        merged by search number a piece of each at a time (``_merged``), so
+        the memory it takes is about _MERGE_ROWS rows and what was learnt,
+        however many files the cache holds."""
         if not self.changed or not self.path.parent.is_dir():
             return
         # what is held at once is a piece of each source: _MERGE_ROWS in all
@@ -228,8 +228,8 @@ class ChecksumCache:
 def _merged(sources: list):
     """The current rows (``_still_current``) of ``sources``, iterables of
     cache rows (tables or record batches) each sorted by search number, as
-    tables in search-number order: one source's piece at a time is held,
-    and each table yielded takes at most one piece's rows from each source.
+    tables in search-number order: one piece of each source is held at a
+    time, and each table yielded takes at most one piece's rows from each.
     Rows with equal numbers come in the order of the sources."""
     pieces = [iter(s) for s in sources]
     held = [None] * len(pieces)  # per source: (rows, keys, rows already given)
