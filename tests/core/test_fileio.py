@@ -2,6 +2,7 @@
 
 import numpy as np
 import pandas as pd
+import pytest
 
 from analysis.core.fileio import csv_bytes, from_spreadsheet, spreadsheet_safe
 
@@ -30,6 +31,18 @@ def _counting(monkeypatch):
     real = fileio._hash_file
     monkeypatch.setattr(fileio, "_hash_file", lambda p: reads.append(p) or real(p))
     return reads
+
+
+@pytest.fixture
+def remembering(tmp_path, monkeypatch):
+    """(fileio, the files it reads, an empty corpus folder, a cache path),
+    with every file settled at once (no two-second wait)."""
+    from analysis.core import fileio
+
+    monkeypatch.setattr(fileio, "_SETTLED_NS", 0)
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    return fileio, _counting(monkeypatch), corpus, tmp_path / ".checksums.parquet"
 
 
 def test_an_unchanged_file_is_read_once_across_runs_and_an_edit_is_always_seen(tmp_path,
@@ -113,15 +126,10 @@ def test_many_files_are_looked_up_in_blocks_and_a_deleted_file_is_forgotten(tmp_
 
 
 def test_files_whose_search_numbers_are_alike_are_told_apart_by_their_signatures(
-        tmp_path, monkeypatch):
+        remembering, monkeypatch):
     import hashlib
 
-    from analysis.core import fileio
-
-    monkeypatch.setattr(fileio, "_SETTLED_NS", 0)
-    reads = _counting(monkeypatch)
-    corpus, cache = tmp_path / "corpus", tmp_path / ".checksums.parquet"
-    corpus.mkdir()
+    fileio, reads, corpus, cache = remembering
     names = [f"a{i}.txt" for i in range(6)]
     for i, name in enumerate(names):
         (corpus / name).write_text(f"article {i}")
@@ -136,7 +144,7 @@ def test_files_whose_search_numbers_are_alike_are_told_apart_by_their_signatures
 
 
 def test_a_save_merges_what_was_learnt_into_the_rows_read_a_row_group_at_a_time(
-        tmp_path, monkeypatch):
+        remembering, monkeypatch):
     """The cache is rewritten row group by row group, what a run learnt merged
     in by search number: the file stays sorted, holds each file once, and the
     next run reads nothing."""
@@ -145,13 +153,8 @@ def test_a_save_merges_what_was_learnt_into_the_rows_read_a_row_group_at_a_time(
 
     import pyarrow.parquet as pq
 
-    from analysis.core import fileio
-
-    monkeypatch.setattr(fileio, "_SETTLED_NS", 0)
+    fileio, reads, corpus, cache = remembering
     monkeypatch.setattr(fileio, "_CACHE_GROUP_ROWS", 2)
-    reads = _counting(monkeypatch)
-    corpus, cache = tmp_path / "corpus", tmp_path / ".checksums.parquet"
-    corpus.mkdir()
 
     def write(i, text):
         (corpus / f"a{i}.txt").write_text(text)
@@ -183,7 +186,7 @@ def test_a_save_merges_what_was_learnt_into_the_rows_read_a_row_group_at_a_time(
 
 
 def test_what_a_run_learns_is_found_again_however_it_was_learnt_and_saved_once_per_file(
-        tmp_path, monkeypatch):
+        remembering, monkeypatch):
     """Files learnt one at a time and in blocks are kept in a few sorted runs
     (here of at most 4 rows) and found again without reading them; a file
     rewritten after it was learnt is saved with what it holds now, once; the
@@ -193,16 +196,11 @@ def test_what_a_run_learns_is_found_again_however_it_was_learnt_and_saved_once_p
 
     import pyarrow.parquet as pq
 
-    from analysis.core import fileio
-
-    monkeypatch.setattr(fileio, "_SETTLED_NS", 0)
+    fileio, reads, corpus, cache = remembering
     monkeypatch.setattr(fileio._Learnt, "RUN_ROWS", 4)
     monkeypatch.setattr(fileio, "_MERGE_ROWS", 3)
     monkeypatch.setattr(fileio, "_CACHE_GROUP_ROWS", 5)
     monkeypatch.setattr(fileio, "_LOOKUP_BLOCK", 4)
-    reads = _counting(monkeypatch)
-    corpus, cache = tmp_path / "corpus", tmp_path / ".checksums.parquet"
-    corpus.mkdir()
     names = [f"a{i:02d}.txt" for i in range(14)]
     for i, name in enumerate(names):
         (corpus / name).write_text(f"article {i}")
@@ -236,18 +234,13 @@ def test_what_a_run_learns_is_found_again_however_it_was_learnt_and_saved_once_p
 
 
 def test_a_file_name_that_is_not_utf8_is_hashed_every_run_and_the_others_are_remembered(
-        tmp_path, monkeypatch):
+        remembering):
     import hashlib
     import os
 
     import pyarrow.parquet as pq
 
-    from analysis.core import fileio
-
-    monkeypatch.setattr(fileio, "_SETTLED_NS", 0)
-    reads = _counting(monkeypatch)
-    corpus, cache = tmp_path / "corpus", tmp_path / ".checksums.parquet"
-    corpus.mkdir()
+    fileio, reads, corpus, cache = remembering
     # a Latin-1 name, as an old archive may hold: not UTF-8
     (corpus / os.fsdecode(b"caf\xe9.txt")).write_text("accented")
     (corpus / "plain.txt").write_text("plain")
