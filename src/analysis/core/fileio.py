@@ -325,16 +325,20 @@ def _still_current(rows) -> pa.Array:
     """Which cache rows (a table) still describe their file: it exists and
     ``stat`` gives the signature the row holds."""
     sigs = _signatures_of(rows)
-    now = np.zeros(len(sigs), _SIGNATURE)
+    now = np.zeros(len(sigs), _SIGNATURE)  # a file gone keeps zeros, which match no row
     paths = rows.column("path")
     for lo in range(0, len(now), _LOOKUP_BLOCK):  # a block's names held at a time
-        for i, p in enumerate(paths.slice(lo, _LOOKUP_BLOCK).to_pylist(), lo):
-            try:
-                st = os.stat(p)
-            except (OSError, ValueError):  # gone, or a name the system refuses
-                continue
-            now[i] = (st.st_ino, st.st_dev, st.st_size, st.st_mtime_ns, st.st_ctime_ns)
+        stats = [_stat_or_none(p) for p in paths.slice(lo, _LOOKUP_BLOCK).to_pylist()]
+        there = [i for i, st in enumerate(stats) if st is not None]
+        now[lo + np.array(there, np.int64)] = _signatures([stats[i] for i in there])
     return pa.array(now == sigs)
+
+
+def _stat_or_none(path: str):
+    try:
+        return os.stat(path)
+    except (OSError, ValueError):  # gone, or a name the system refuses
+        return None
 
 
 def _signatures_of(rows, out=None) -> np.ndarray:

@@ -73,12 +73,16 @@ def per_document_or_outlet(table: pd.DataFrame, documents: pd.DataFrame,
     (table, what a row is: "document" or "outlet")."""
     if len(table) <= limit:
         return table, "document"
-    outlet = documents.set_index("doc_id")["outlet"].astype("string").fillna("(not given)")
-    outlet = outlet.reindex(table.index)
+    outlet = _outlets(documents).reindex(table.index)
     keep = outlet.isin(_largest(outlet.value_counts(), limit)).to_numpy()
     grouped = table[keep].groupby(outlet[keep].to_numpy(), sort=True).mean()
     grouped.index.name = "outlet"
     return grouped, "outlet"
+
+
+def _outlets(documents: pd.DataFrame) -> pd.Series:
+    """Each document's outlet by doc_id, "(not given)" where it has none."""
+    return documents.set_index("doc_id")["outlet"].astype("string").fillna("(not given)")
 
 
 def _largest(counts: pd.Series, limit: int) -> pd.Index:
@@ -100,8 +104,7 @@ class OutletMeans:
     COMPACT = 32  # chunk sums held before they are added into one
 
     def __init__(self, documents: pd.DataFrame, limit: int = ROWS_PER_FIGURE, combine=None):
-        self.outlet = (documents.set_index("doc_id")["outlet"].astype("string")
-                       .fillna("(not given)"))
+        self.outlet = _outlets(documents)
         self.limit = limit
         self.combine = combine or (lambda parts: pd.concat(parts).sort_index())
         self.held, self.rows, self.sums, self.counts = [], 0, [], []
